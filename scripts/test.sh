@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test plainws has, on a fresh machine: it installs what the
+# tests need (a Python venv with kosoku and websockets) and fails, saying
+# what is missing, when it cannot. `.ci/run` calls exactly this.
+#
+#   scripts/test.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python venv (kosoku, websockets)"
+scripts/setup-venv.sh
+
+step "format, lints and docs"
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+
+step "unit and integration tests (default features)"
+cargo test
+
+step "tests without the json feature"
+cargo test --no-default-features --lib --tests
+
+step "Autobahn TestSuite, plainws as server (cases 1-10)"
+cargo build --release --example echo_server
+python3 scripts/autobahn.py server \
+    --cmd "target/release/examples/echo_server 127.0.0.1:9001" \
+    --port 9001 --report-dir target/autobahn/server --parallelism 2
+
+echo
+echo "scripts/test.sh: all suites passed"

@@ -1,0 +1,107 @@
+//! Limits, timeouts and options, all finite by default.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::frame::FrameHeader;
+
+/// Which way a traced frame went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Received from the peer.
+    Incoming,
+    /// Sent to the peer.
+    Outgoing,
+}
+
+/// Called for every frame in and out when set in [`Config::tracer`], with
+/// the header and up to the first 64 bytes of the payload, unmasked.
+pub type Tracer = Arc<dyn Fn(Direction, &FrameHeader, &[u8]) + Send + Sync>;
+
+/// Keepalive pings: send a Ping after `interval` without traffic from the
+/// peer, and fail the connection with 1011 if nothing arrives within
+/// `timeout` after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Quiet time before a Ping is sent.
+    pub interval: Duration,
+    /// How long to wait for the peer after the Ping.
+    pub timeout: Duration,
+}
+
+/// Settings for one connection. Every field has a finite default; see the
+/// crate documentation for the table of limits.
+#[derive(Clone)]
+pub struct Config {
+    /// The largest frame payload accepted, in bytes. Checked at the header,
+    /// before the payload is read; over it the connection is closed with
+    /// 1009. Default: 16 MiB.
+    pub max_frame_size: u64,
+    /// The largest message accepted, counted across fragments and checked
+    /// at each header; over it the connection is closed with 1009.
+    /// Default: 64 MiB. Memory per connection is bounded by this.
+    pub max_message_size: u64,
+    /// The most fragments one message may have, so that a stream of empty
+    /// fragments cannot run forever; over it, 1009. Default: 131,072
+    /// (Autobahn 9.3.1 sends 65,536).
+    pub max_fragments: usize,
+    /// The largest handshake head (request line or status line plus
+    /// headers), in bytes; over it a server answers 431. Default: 16 KiB.
+    pub max_handshake_bytes: usize,
+    /// The most header fields in a handshake; over it, 431. Default: 100.
+    pub max_headers: usize,
+    /// One deadline for the whole opening handshake, however slowly the
+    /// bytes come. Default: 10 s.
+    pub handshake_timeout: Duration,
+    /// How long to wait for the peer's Close and end of stream once a
+    /// Close was sent. Default: 5 s.
+    pub close_timeout: Duration,
+    /// How long one frame write may block on a peer that does not read.
+    /// When it fires the connection is failed and every sender gets an
+    /// error. Default: 30 s.
+    pub write_timeout: Duration,
+    /// Close the connection (1001) after this long without any frame from
+    /// the peer. Default: none.
+    pub idle_timeout: Option<Duration>,
+    /// Ping a quiet peer. Default: none.
+    pub keepalive: Option<Keepalive>,
+    /// Called for every frame in and out (for `--trace`). Default: none.
+    pub tracer: Option<Tracer>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+            max_fragments: 1 << 17,
+            max_handshake_bytes: 16 << 10,
+            max_headers: 100,
+            handshake_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(30),
+            idle_timeout: None,
+            keepalive: None,
+            tracer: None,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("max_frame_size", &self.max_frame_size)
+            .field("max_message_size", &self.max_message_size)
+            .field("max_fragments", &self.max_fragments)
+            .field("max_handshake_bytes", &self.max_handshake_bytes)
+            .field("max_headers", &self.max_headers)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("close_timeout", &self.close_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("keepalive", &self.keepalive)
+            .field("tracer", &self.tracer.as_ref().map(|_| "Fn"))
+            .finish()
+    }
+}

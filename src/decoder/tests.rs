@@ -1,0 +1,222 @@
+//! The decoder against the RFC's examples, every length boundary in every
+//! chunking (gorilla's matrix), and each validation rule.
+
+use super::*;
+use crate::frame::encode_frame;
+
+/// A frame as the tests see it: header and unmasked payload.
+type Frame = (FrameHeader, Vec<u8>);
+
+/// Decodes all of `bytes`, fed in pieces of `chunk` bytes.
+fn decode_all(role: Role, limit: u64, bytes: &[u8], chunk: usize) -> Result<Vec<Frame>> {
+    let mut decoder = FrameDecoder::new(role, limit);
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut current: Option<Frame> = None;
+    for piece in bytes.chunks(chunk.max(1)) {
+        let mut piece = piece.to_vec();
+        let mut at = 0;
+        loop {
+            let (used, step) = decoder.decode(&mut piece[at..])?;
+            at += used;
+            match step {
+                Decoded::NeedMore => break,
+                Decoded::Header(h) => current = Some((h, Vec::new())),
+                Decoded::Payload { data, frame_end } => {
+                    let frame = current.as_mut().expect("payload after a header");
+                    frame.1.extend_from_slice(data);
+                    if frame_end {
+                        frames.extend(current.take());
+                    }
+                }
+            }
+        }
+        assert_eq!(at, piece.len(), "NeedMore must use the whole input");
+    }
+    // A trailing empty-payload frame completes without more input.
+    if current.is_some() {
+        let (_, step) = decoder.decode(&mut [])?;
+        if let Decoded::Payload {
+            frame_end: true, ..
+        } = step
+        {
+            frames.extend(current.take());
+        }
+    }
+    Ok(frames)
+}
+
+fn encode(opcode: Opcode, fin: bool, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
+    let mut header = FrameHeader::new(opcode, payload.len() as u64, mask);
+    header.fin = fin;
+    let mut out = Vec::new();
+    encode_frame(&mut out, &header, payload);
+    out
+}
+
+const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+#[test]
+fn rfc_examples_decode_exactly() {
+    // RFC 6455 §5.7: a single-frame unmasked text message.
+    let frames = decode_all(
+        Role::Client,
+        1 << 20,
+        &[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f],
+        64,
+    )
+    .unwrap();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0].0.opcode, Opcode::Text);
+    assert_eq!(frames[0].1, b"Hello");
+    // A single-frame masked text message.
+    let masked = [
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
+    let frames = decode_all(Role::Server, 1 << 20, &masked, 64).unwrap();
+    assert_eq!(frames[0].0.mask, Some(KEY));
+    assert_eq!(frames[0].1, b"Hello");
+    // A fragmented unmasked text message.
+    let fragmented = [0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f];
+    let frames = decode_all(Role::Client, 1 << 20, &fragmented, 64).unwrap();
+    assert_eq!((frames[0].0.fin, frames[0].0.opcode), (false, Opcode::Text));
+    assert_eq!(
+        (frames[1].0.fin, frames[1].0.opcode),
+        (true, Opcode::Continuation)
+    );
+    // 256 bytes and 64 KiB binary messages in one frame.
+    let frames = decode_all(
+        Role::Client,
+        1 << 20,
+        &encode(Opcode::Binary, true, &[7; 256], None),
+        64,
+    )
+    .unwrap();
+    assert_eq!(frames[0].1.len(), 256);
+}
+
+#[test]
+fn every_length_boundary_in_every_chunking() {
+    for len in [0usize, 1, 125, 126, 127, 65535, 65536, 65537] {
+        let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        for (role, mask) in [(Role::Server, Some(KEY)), (Role::Client, None)] {
+            let mut bytes = encode(Opcode::Binary, true, &payload, mask);
+            bytes.extend(encode(Opcode::Ping, true, b"after", mask));
+            let whole = bytes.len();
+            let chunkings = [whole, whole.div_ceil(2), 1];
+            for chunk in chunkings {
+                if chunk == 1 && len > 1000 {
+                    // One byte at a time over 64 KiB is slow in debug
+                    // builds; 7-byte pieces still split every header.
+                    let frames = decode_all(role, 1 << 20, &bytes, 7).unwrap();
+                    assert_eq!(frames[0].1, payload);
+                    continue;
+                }
+                let frames = decode_all(role, 1 << 20, &bytes, chunk).unwrap();
+                assert_eq!(frames.len(), 2, "len {len} chunk {chunk}");
+                assert_eq!(frames[0].0.payload_len, len as u64);
+                assert_eq!(frames[0].1, payload, "len {len} chunk {chunk} {role:?}");
+                assert_eq!(frames[1].1, b"after");
+            }
+        }
+    }
+}
+
+#[test]
+fn rejects_reserved_bits() {
+    for rsv in [0x40u8, 0x20, 0x10] {
+        let mut bytes = encode(Opcode::Text, true, b"x", Some(KEY));
+        bytes[0] |= rsv;
+        assert!(matches!(
+            decode_all(Role::Server, 100, &bytes, 1),
+            Err(Error::ReservedBitsSet)
+        ));
+    }
+}
+
+#[test]
+fn rejects_reserved_opcodes_from_two_bytes() {
+    for op in [3u8, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] {
+        // Only the first two bytes: the verdict must not wait for more.
+        let bytes = [0x80 | op, 0x80 | 125];
+        assert!(
+            matches!(decode_all(Role::Server, 100, &bytes, 1), Err(Error::ReservedOpcode(o)) if o == op)
+        );
+    }
+}
+
+#[test]
+fn rejects_fragmented_or_long_control_frames() {
+    let fragmented_ping = encode(Opcode::Ping, false, b"x", Some(KEY));
+    assert!(matches!(
+        decode_all(Role::Server, 100, &fragmented_ping, 64),
+        Err(Error::FragmentedControlFrame)
+    ));
+    // A Close declaring 126 bytes, with no payload sent at all.
+    let long_close = [0x88, 0xFE, 0x00, 0x7E];
+    assert!(matches!(
+        decode_all(Role::Server, 1000, &long_close, 64),
+        Err(Error::ControlFrameTooLong(126))
+    ));
+}
+
+#[test]
+fn rejects_a_64_bit_length_with_the_top_bit_set() {
+    let bytes = [0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4];
+    assert!(matches!(
+        decode_all(Role::Server, u64::MAX, &bytes, 64),
+        Err(Error::InvalidPayloadLength)
+    ));
+}
+
+#[test]
+fn enforces_masking_by_role() {
+    let unmasked = encode(Opcode::Text, true, b"x", None);
+    assert!(matches!(
+        decode_all(Role::Server, 100, &unmasked, 64),
+        Err(Error::UnmaskedFrame)
+    ));
+    let masked = encode(Opcode::Text, true, b"x", Some(KEY));
+    assert!(matches!(
+        decode_all(Role::Client, 100, &masked, 64),
+        Err(Error::MaskedFrame)
+    ));
+}
+
+#[test]
+fn enforces_fragment_order() {
+    let continuation = encode(Opcode::Continuation, true, b"x", Some(KEY));
+    assert!(matches!(
+        decode_all(Role::Server, 100, &continuation, 64),
+        Err(Error::UnexpectedContinuation)
+    ));
+    let mut two_starts = encode(Opcode::Text, false, b"a", Some(KEY));
+    two_starts.extend(encode(Opcode::Ping, true, b"", Some(KEY)));
+    two_starts.extend(encode(Opcode::Binary, true, b"b", Some(KEY)));
+    assert!(matches!(
+        decode_all(Role::Server, 100, &two_starts, 64),
+        Err(Error::ExpectedContinuation)
+    ));
+}
+
+#[test]
+fn rejects_an_oversized_frame_before_its_payload() {
+    // Declares 2^32 bytes and sends none: the header alone must fail.
+    let bytes = [0x82, 0xFF, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4];
+    assert!(matches!(
+        decode_all(Role::Server, 1 << 20, &bytes, 64),
+        Err(Error::FrameTooLarge { len, limit }) if len == 1 << 32 && limit == 1 << 20
+    ));
+}
+
+#[test]
+fn needs_more_for_a_partial_header_and_keeps_it() {
+    let bytes = encode(Opcode::Binary, true, &[1; 300], Some(KEY));
+    let mut decoder = FrameDecoder::new(Role::Server, 1000);
+    let mut first = bytes[..3].to_vec();
+    assert_eq!(decoder.decode(&mut first).unwrap(), (3, Decoded::NeedMore));
+    assert!(!decoder.is_between_frames());
+    let mut rest = bytes[3..].to_vec();
+    let (used, step) = decoder.decode(&mut rest).unwrap();
+    assert_eq!(used, 5);
+    assert!(matches!(step, Decoded::Header(h) if h.payload_len == 300));
+}

@@ -1,0 +1,237 @@
+//! The crate's one error type.
+//!
+//! Every variant names one violation or one way a connection can end. A
+//! protocol violation knows the close code it is answered with
+//! ([`Error::close_code`], RFC 6455 §7.4.1); a handshake failure knows the
+//! HTTP status a server answers it with ([`Error::http_status`]).
+
+use std::fmt;
+use std::io;
+
+use crate::close::CloseCode;
+
+/// Everything that can go wrong in plainws.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    // ----- I/O and connection state -----
+    /// The underlying stream failed.
+    Io(io::Error),
+    /// The connection ended normally: the close handshake finished, or the
+    /// peer closed it. Receiving after this returns the same error.
+    ConnectionClosed,
+    /// The application tried to send after a Close frame was sent
+    /// (RFC 6455 §5.5.1: no data frame may follow a Close). A programming
+    /// error, kept apart from [`Error::ConnectionClosed`].
+    AlreadyClosed,
+    /// A previous write failed or timed out, so the stream may hold half a
+    /// frame: the connection is unusable and every sender gets this error.
+    ConnectionFailed,
+    /// The peer closed the TCP connection without a close handshake
+    /// (RFC 6455 §7.1.5: the close code is then 1006).
+    AbnormalClosure,
+    /// A read or write did not complete within its timeout.
+    Timeout(&'static str),
+
+    // ----- Frame violations: close code 1002 (RFC 6455 §5.2) -----
+    /// RSV1, RSV2 or RSV3 set without a negotiated extension.
+    ReservedBitsSet,
+    /// Opcode 0x3–0x7 or 0xB–0xF.
+    ReservedOpcode(u8),
+    /// A control frame with FIN clear (§5.5).
+    FragmentedControlFrame,
+    /// A control frame whose payload is over 125 bytes (§5.5).
+    ControlFrameTooLong(u64),
+    /// A 64-bit payload length with its most significant bit set (§5.2).
+    InvalidPayloadLength,
+    /// A client sent an unmasked frame (§5.1).
+    UnmaskedFrame,
+    /// A server sent a masked frame (§5.1).
+    MaskedFrame,
+    /// A continuation frame with no fragmented message to continue (§5.4).
+    UnexpectedContinuation,
+    /// A new Text or Binary frame while a fragmented message is unfinished (§5.4).
+    ExpectedContinuation,
+    /// A Close frame with a one-byte payload (§5.5.1).
+    InvalidClosePayload,
+    /// A Close frame with a status code that may not be sent (§7.4).
+    InvalidCloseCode(u16),
+
+    // ----- Data violations: close code 1007 (RFC 6455 §8.1) -----
+    /// A Text message or a close reason that is not UTF-8.
+    InvalidUtf8,
+
+    // ----- Limits: close code 1009 -----
+    /// A frame longer than `Config::max_frame_size`.
+    FrameTooLarge {
+        /// Declared payload length.
+        len: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// A message longer than `Config::max_message_size`, counted across fragments.
+    MessageTooLarge {
+        /// Length the message would reach.
+        len: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// More fragments in one message than `Config::max_fragments`.
+    TooManyFragments(usize),
+
+    // ----- Keepalive: close code 1011 -----
+    /// A keepalive Ping was not answered within its timeout.
+    PongTimeout,
+
+    // ----- Handshake (RFC 6455 §4) -----
+    /// The HTTP request or response could not be parsed (400).
+    MalformedHttp(&'static str),
+    /// The request head is over `Config::max_handshake_bytes` (431).
+    HeadersTooLarge,
+    /// The request has more than `Config::max_headers` header fields (431).
+    TooManyHeaders,
+    /// The request method is not GET (405; §4.2.1 item 1).
+    MethodNotAllowed,
+    /// The request is not HTTP/1.1 or later (400; §4.2.1 item 1).
+    UnsupportedHttpVersion,
+    /// A required header is missing or wrong (400; §4.2.1); the text names it.
+    InvalidHeader(&'static str),
+    /// `Sec-WebSocket-Version` is not 13 (426 with `Sec-WebSocket-Version: 13`; §4.2.2).
+    UnsupportedWebSocketVersion,
+    /// The server has no room for another connection (503).
+    ServerBusy,
+    /// The application refused the request with this HTTP status.
+    Rejected(u16),
+    /// The server answered the client's handshake with something other
+    /// than a valid 101 (the status line is kept).
+    HandshakeRefused(String),
+    /// The server's `Sec-WebSocket-Accept` was missing or wrong (§4.1).
+    InvalidAccept,
+    /// A URL that `connect` cannot use; the text says why.
+    InvalidUrl(String),
+
+    // ----- Application data -----
+    /// A JSON message did not serialize or deserialize.
+    #[cfg(feature = "json")]
+    Json(serde_json::Error),
+    /// A binary message arrived where text was expected.
+    UnexpectedBinary,
+}
+
+impl Error {
+    /// The close code a connection is failed with for this error, if the
+    /// error is one the peer caused (RFC 6455 §7.4.1).
+    pub fn close_code(&self) -> Option<CloseCode> {
+        use Error::*;
+        let code = match self {
+            ReservedBitsSet
+            | ReservedOpcode(_)
+            | FragmentedControlFrame
+            | ControlFrameTooLong(_)
+            | InvalidPayloadLength
+            | UnmaskedFrame
+            | MaskedFrame
+            | UnexpectedContinuation
+            | ExpectedContinuation
+            | InvalidClosePayload
+            | InvalidCloseCode(_) => CloseCode::PROTOCOL_ERROR,
+            InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
+            FrameTooLarge { .. } | MessageTooLarge { .. } | TooManyFragments(_) => {
+                CloseCode::MESSAGE_TOO_BIG
+            }
+            PongTimeout => CloseCode::INTERNAL_ERROR,
+            _ => return None,
+        };
+        Some(code)
+    }
+
+    /// The HTTP status a server answers this handshake error with.
+    pub fn http_status(&self) -> Option<u16> {
+        use Error::*;
+        match self {
+            MalformedHttp(_) | UnsupportedHttpVersion | InvalidHeader(_) => Some(400),
+            HeadersTooLarge | TooManyHeaders => Some(431),
+            MethodNotAllowed => Some(405),
+            UnsupportedWebSocketVersion => Some(426),
+            ServerBusy => Some(503),
+            Rejected(status) => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Error::*;
+        match self {
+            Io(e) => write!(f, "I/O error: {e}"),
+            ConnectionClosed => f.write_str("connection closed"),
+            AlreadyClosed => f.write_str("cannot send: a Close frame was already sent"),
+            ConnectionFailed => f.write_str("connection failed after an earlier write error"),
+            AbnormalClosure => f.write_str("peer closed the TCP connection without a close frame"),
+            Timeout(what) => write!(f, "timed out: {what}"),
+            ReservedBitsSet => f.write_str("RSV bits set but no extension was negotiated"),
+            ReservedOpcode(op) => write!(f, "reserved opcode {op:#x}"),
+            FragmentedControlFrame => f.write_str("control frame is fragmented"),
+            ControlFrameTooLong(len) => {
+                write!(f, "control frame payload of {len} bytes is over 125")
+            }
+            InvalidPayloadLength => f.write_str("64-bit payload length has its top bit set"),
+            UnmaskedFrame => f.write_str("client frame is not masked"),
+            MaskedFrame => f.write_str("server frame is masked"),
+            UnexpectedContinuation => {
+                f.write_str("continuation frame without a message to continue")
+            }
+            ExpectedContinuation => f.write_str("new data frame inside a fragmented message"),
+            InvalidClosePayload => f.write_str("close frame payload of one byte"),
+            InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
+            InvalidUtf8 => f.write_str("text is not valid UTF-8"),
+            FrameTooLarge { len, limit } => {
+                write!(f, "frame of {len} bytes is over the limit of {limit}")
+            }
+            MessageTooLarge { len, limit } => {
+                write!(f, "message of {len} bytes is over the limit of {limit}")
+            }
+            TooManyFragments(limit) => write!(f, "message has more than {limit} fragments"),
+            PongTimeout => f.write_str("no pong answered the keepalive ping"),
+            MalformedHttp(why) => write!(f, "malformed HTTP: {why}"),
+            HeadersTooLarge => f.write_str("request headers are too large"),
+            TooManyHeaders => f.write_str("request has too many header fields"),
+            MethodNotAllowed => f.write_str("method not allowed: a WebSocket upgrade must be GET"),
+            UnsupportedHttpVersion => f.write_str("HTTP version must be 1.1 or later"),
+            InvalidHeader(why) => write!(f, "bad handshake: {why}"),
+            UnsupportedWebSocketVersion => f.write_str("Sec-WebSocket-Version must be 13"),
+            ServerBusy => f.write_str("server is at its connection limit"),
+            Rejected(status) => write!(f, "request rejected with HTTP status {status}"),
+            HandshakeRefused(line) => write!(f, "server refused the upgrade: {line}"),
+            InvalidAccept => f.write_str("Sec-WebSocket-Accept does not match the key"),
+            InvalidUrl(why) => write!(f, "invalid URL: {why}"),
+            #[cfg(feature = "json")]
+            Json(e) => write!(f, "JSON: {e}"),
+            UnexpectedBinary => f.write_str("expected a text message, got binary"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            #[cfg(feature = "json")]
+            Error::Json(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout("socket I/O"),
+            _ => Error::Io(e),
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

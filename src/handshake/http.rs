@@ -1,0 +1,284 @@
+//! Just enough HTTP/1.1 for the opening handshake (RFC 9112 §2–§5).
+//!
+//! [`HeadReader`] collects bytes until the empty line that ends a message
+//! head, scanning each byte once: a head that arrives one byte at a time
+//! costs linear time, not quadratic (the trap of CVE-2023-43669). Bytes
+//! after the head (a client's first frames) stay in the buffer for the
+//! caller. [`Head::parse`] then splits the head into a start line and
+//! header fields, rejecting anything malformed.
+
+use crate::error::{Error, Result};
+
+/// Collects a message head, bounded in size.
+#[derive(Debug)]
+pub struct HeadReader {
+    buf: Vec<u8>,
+    /// Everything before this offset has been scanned for the end of the head.
+    scanned: usize,
+    max_bytes: usize,
+    head_len: Option<usize>,
+}
+
+impl HeadReader {
+    /// A reader that refuses heads longer than `max_bytes`.
+    pub fn new(max_bytes: usize) -> HeadReader {
+        HeadReader {
+            buf: Vec::new(),
+            scanned: 0,
+            max_bytes,
+            head_len: None,
+        }
+    }
+
+    /// Appends bytes from the stream. Returns the length of the head once
+    /// its end has been seen; bytes past it are kept, see [`HeadReader::rest`].
+    pub fn push(&mut self, bytes: &[u8]) -> Result<Option<usize>> {
+        if let Some(len) = self.head_len {
+            self.buf.extend_from_slice(bytes);
+            return Ok(Some(len));
+        }
+        self.buf.extend_from_slice(bytes);
+        self.head_len = self.scan();
+        match self.head_len {
+            Some(len) if len <= self.max_bytes => Ok(Some(len)),
+            Some(_) => Err(Error::HeadersTooLarge),
+            None if self.buf.len() >= self.max_bytes => Err(Error::HeadersTooLarge),
+            None => Ok(None),
+        }
+    }
+
+    /// How many more bytes the head may take before it is too large.
+    pub fn room(&self) -> usize {
+        self.max_bytes.saturating_sub(self.buf.len()).max(1)
+    }
+
+    /// The complete head, once found.
+    pub fn head(&self) -> Option<&[u8]> {
+        self.head_len.map(|len| &self.buf[..len])
+    }
+
+    /// The bytes that followed the head.
+    pub fn rest(&self) -> &[u8] {
+        self.head_len.map_or(&[][..], |len| &self.buf[len..])
+    }
+
+    /// Looks for a line feed followed by an empty line ("\n\n" or
+    /// "\n\r\n"), starting where the last scan stopped. RFC 9112 §2.2 lets
+    /// a recipient accept a bare LF as a line terminator.
+    fn scan(&mut self) -> Option<usize> {
+        while let Some(pos) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') {
+            let lf = self.scanned + pos;
+            match (self.buf.get(lf + 1), self.buf.get(lf + 2)) {
+                (Some(b'\n'), _) => return Some(lf + 2),
+                (Some(b'\r'), Some(b'\n')) => return Some(lf + 3),
+                // Not enough bytes to tell: look at this LF again next time.
+                (None, _) | (Some(b'\r'), None) => {
+                    self.scanned = lf;
+                    return None;
+                }
+                _ => self.scanned = lf + 1,
+            }
+        }
+        self.scanned = self.buf.len();
+        None
+    }
+}
+
+/// A parsed message head: the start line and the header fields in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// The request line or the status line.
+    pub start_line: String,
+    /// Header fields, names as sent, values with surrounding whitespace removed.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Head {
+    /// Parses a complete head (as found by [`HeadReader`]).
+    pub fn parse(head: &[u8], max_headers: usize) -> Result<Head> {
+        let text = std::str::from_utf8(head)
+            .map_err(|_| Error::MalformedHttp("head is not valid UTF-8"))?;
+        let mut lines = text
+            .split('\n')
+            .map(|line| line.strip_suffix('\r').unwrap_or(line));
+        let start_line = lines.next().unwrap_or_default();
+        check_line_chars(start_line)?;
+        if start_line.is_empty() {
+            return Err(Error::MalformedHttp("empty start line"));
+        }
+        let mut headers = Vec::new();
+        for line in lines {
+            if line.is_empty() {
+                // The head ends with an empty line; the reader guaranteed
+                // nothing of the head follows it.
+                break;
+            }
+            check_line_chars(line)?;
+            if headers.len() == max_headers {
+                return Err(Error::TooManyHeaders);
+            }
+            headers.push(parse_field(line)?);
+        }
+        Ok(Head {
+            start_line: start_line.to_owned(),
+            headers,
+        })
+    }
+
+    /// The value of the first header named `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+}
+
+/// The value of the first header named `name` (any case).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// How many headers are named `name` (any case).
+pub fn header_count(headers: &[(String, String)], name: &str) -> usize {
+    headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .count()
+}
+
+/// The comma-separated tokens of every header named `name` (RFC 9110 §5.6.1).
+pub fn header_tokens<'a>(
+    headers: &'a [(String, String)],
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether some header named `name` lists `token` (any case).
+pub fn has_token(headers: &[(String, String)], name: &str, token: &str) -> bool {
+    header_tokens(headers, name).any(|t| t.eq_ignore_ascii_case(token))
+}
+
+/// A `tchar` (RFC 9110 §5.6.2).
+pub fn is_token_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
+}
+
+/// Whether `s` is a non-empty token.
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token_char)
+}
+
+/// Control characters other than tab have no place in a head (a bare CR
+/// included: RFC 9112 §2.2).
+fn check_line_chars(line: &str) -> Result<()> {
+    if line.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7F) {
+        return Err(Error::MalformedHttp("control character in head"));
+    }
+    Ok(())
+}
+
+/// `field-name ":" OWS field-value OWS` (RFC 9112 §5).
+fn parse_field(line: &str) -> Result<(String, String)> {
+    if line.starts_with([' ', '\t']) {
+        // RFC 9112 §5.2: obsolete line folding may be rejected with 400.
+        return Err(Error::MalformedHttp("folded header line"));
+    }
+    let (name, value) = line
+        .split_once(':')
+        .ok_or(Error::MalformedHttp("header line without a colon"))?;
+    if !is_token(name) {
+        return Err(Error::MalformedHttp("invalid header name"));
+    }
+    Ok((name.to_owned(), value.trim_matches([' ', '\t']).to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_end_of_the_head_in_any_chunking() {
+        let request = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nFRAME";
+        for size in 1..request.len() {
+            let mut reader = HeadReader::new(1024);
+            let mut found = None;
+            for chunk in request.chunks(size) {
+                found = reader.push(chunk).unwrap();
+            }
+            assert_eq!(found, Some(request.len() - 5), "chunks of {size}");
+            assert_eq!(reader.rest(), b"FRAME");
+        }
+    }
+
+    #[test]
+    fn accepts_bare_line_feeds() {
+        let mut reader = HeadReader::new(1024);
+        assert_eq!(
+            reader.push(b"GET / HTTP/1.1\nHost: a\n\n").unwrap(),
+            Some(24)
+        );
+    }
+
+    #[test]
+    fn refuses_an_endless_head() {
+        let mut reader = HeadReader::new(64);
+        let mut result = Ok(None);
+        for _ in 0..100 {
+            result = reader.push(b"X-A: b\r\n");
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(matches!(result, Err(Error::HeadersTooLarge)));
+    }
+
+    #[test]
+    fn parses_fields_and_rejects_malformed_ones() {
+        let head = Head::parse(b"GET / HTTP/1.1\r\nHost:  a \r\nX: \r\n\r\n", 10).unwrap();
+        assert_eq!(head.start_line, "GET / HTTP/1.1");
+        assert_eq!(head.header("host"), Some("a"));
+        assert_eq!(head.header("x"), Some(""));
+        for bad in [
+            &b"GET / HTTP/1.1\r\nNoColon\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\n folded: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX: a\0b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX: \xff\r\n\r\n",
+            b"\r\n\r\n",
+        ] {
+            assert!(
+                matches!(Head::parse(bad, 10), Err(Error::MalformedHttp(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn counts_headers_against_the_limit() {
+        let mut head = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..11 {
+            head.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        assert!(matches!(Head::parse(&head, 10), Err(Error::TooManyHeaders)));
+        assert!(Head::parse(&head, 11).is_ok());
+    }
+
+    #[test]
+    fn splits_token_lists() {
+        let headers = vec![
+            ("Connection".to_owned(), "keep-alive, Upgrade".to_owned()),
+            ("connection".to_owned(), "x".to_owned()),
+        ];
+        assert!(has_token(&headers, "CONNECTION", "upgrade"));
+        assert!(has_token(&headers, "connection", "X"));
+        assert!(!has_token(&headers, "connection", "close"));
+    }
+}

@@ -1,0 +1,99 @@
+//! # plainws
+//!
+//! A WebSocket (RFC 6455) implementation written from first principles,
+//! for people who study the protocol, embed it where dependencies count,
+//! or fuzz parsers.
+//!
+//! - **Sans-I/O core.** The frame codec ([`decoder`], [`frame`]), the
+//!   handshake ([`handshake`]), message assembly ([`message`],
+//!   [`protocol`]) and close codes ([`close`]) are pure code over byte
+//!   slices: testable and fuzzable without a socket.
+//! - **Thin blocking shell** over `std::net::TcpStream`: [`accept`],
+//!   [`WebSocket`], [`Receiver`], [`Sender`].
+//! - **Two runtime dependencies**: `sha1` and `base64` (plus `serde` and
+//!   `serde_json` behind the default `json` feature).
+//!
+//! ## Quick start: a threaded echo server
+//!
+//! ```no_run
+//! use std::net::TcpListener;
+//! use plainws::Message;
+//!
+//! let listener = TcpListener::bind("127.0.0.1:9001")?;
+//! for stream in listener.incoming() {
+//!     let stream = stream?;
+//!     std::thread::spawn(move || -> Result<(), plainws::Error> {
+//!         let (mut receiver, sender) = plainws::accept(stream)?.split();
+//!         loop {
+//!             match receiver.recv()? {
+//!                 Message::Text(text) => sender.send_text(&text)?,
+//!                 Message::Binary(data) => sender.send_binary(&data)?,
+//!                 Message::Close(_) => return Ok(()),
+//!                 Message::Ping(_) | Message::Pong(_) => {}
+//!             }
+//!         }
+//!     });
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## Concurrency
+//!
+//! A connection [`split`](WebSocket::split)s into a [`Receiver`], read by
+//! one thread, and a [`Sender`], which is `Clone + Send + Sync`: any number
+//! of threads may send at once. The sender's write state (the stream's
+//! write half, whether a Close was sent, a reusable buffer) is behind one
+//! `Mutex`, and each frame is written whole under it in one write, so
+//! frames never interleave. The receiver answers Pings and completes the
+//! close handshake through the same lock, synchronously, so no queue of
+//! control frames can grow. A failed or timed-out write fails the
+//! connection for every sender; a poisoned lock is an error, never a panic.
+//!
+//! ## Limits and timeouts
+//!
+//! Every limit is finite by default ([`Config`]):
+//!
+//! | setting | default | on breach |
+//! |---|---|---|
+//! | `max_frame_size` | 16 MiB | close 1009, checked at the header |
+//! | `max_message_size` | 64 MiB | close 1009, cumulative, at each header |
+//! | `max_fragments` | 131,072 | close 1009 |
+//! | `max_handshake_bytes` | 16 KiB | HTTP 431 |
+//! | `max_headers` | 100 | HTTP 431 |
+//! | `handshake_timeout` | 10 s | connection dropped |
+//! | `close_timeout` | 5 s | socket shut down |
+//! | `write_timeout` | 30 s | connection failed for every sender |
+//! | `idle_timeout` | none | close 1001 |
+//! | `keepalive` | none | close 1011 when no pong comes |
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod close;
+pub mod config;
+pub mod decoder;
+mod error;
+pub mod frame;
+pub mod handshake;
+#[cfg(feature = "json")]
+pub mod json;
+pub mod mask;
+pub mod message;
+pub mod protocol;
+pub mod random;
+mod receiver;
+mod sender;
+pub mod server;
+pub mod utf8;
+mod websocket;
+
+pub use close::{CloseCode, CloseFrame};
+pub use config::{Config, Direction, Keepalive, Tracer};
+pub use error::{Error, Result};
+pub use frame::{FrameHeader, Opcode, Role};
+pub use handshake::server::{Accept, Request, Response};
+pub use message::Message;
+pub use receiver::Receiver;
+pub use sender::Sender;
+pub use server::{Incoming, Server, ServerHandle, ServerOptions};
+pub use websocket::{WebSocket, accept, accept_with};

@@ -1,0 +1,281 @@
+//! The JSON echo server that plainws grew from: the seed's Go program in Rust.
+//!
+//! `ws://127.0.0.1:1235/echo` reads `{"cmd": "..."}` and answers
+//! `{"cmd": "Thanks for your message: ..."}`. Each connection has a reader
+//! thread and a writer thread joined by a bounded channel of 20, as in the
+//! seed; every error, close and release is handled. `GET /` serves a page
+//! that talks to `/echo` from a browser.
+//!
+//! ```text
+//! cargo run --release -- [--addr 127.0.0.1:1235] [--trace] [--allow-origin URL]...
+//! ```
+
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread;
+use std::time::Instant;
+
+use plainws::frame::FrameHeader;
+use plainws::{
+    Accept, CloseCode, Direction, Error, Incoming, Message, Request, Response, Server,
+    ServerOptions,
+};
+use serde::{Deserialize, Serialize};
+
+/// The seed's queue between the reader and the writer.
+const QUEUE_SIZE: usize = 20;
+
+const USAGE: &str = "usage: plainws [--addr HOST:PORT] [--trace] [--allow-origin ORIGIN]...
+
+  --addr HOST:PORT       where to listen (default 127.0.0.1:1235)
+  --trace                print every frame in and out
+  --allow-origin ORIGIN  accept browser connections only from ORIGIN (repeatable)
+  --max-connections N    connections served at once (default 10000)";
+
+#[derive(Deserialize)]
+struct Input {
+    cmd: String,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Reply {
+    Cmd { cmd: String },
+    Error { error: String },
+}
+
+struct Args {
+    addr: String,
+    trace: bool,
+    origins: Vec<String>,
+    max_connections: usize,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        addr: "127.0.0.1:1235".into(),
+        trace: false,
+        origins: Vec::new(),
+        max_connections: ServerOptions::default().max_connections,
+    };
+    let mut argv = std::env::args().skip(1);
+    while let Some(arg) = argv.next() {
+        match arg.as_str() {
+            "--addr" => args.addr = argv.next().ok_or("--addr needs HOST:PORT")?,
+            "--trace" => args.trace = true,
+            "--allow-origin" => args
+                .origins
+                .push(argv.next().ok_or("--allow-origin needs an origin")?),
+            "--max-connections" => {
+                args.max_connections = argv
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--max-connections needs a number")?;
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(why) => {
+            if !why.is_empty() {
+                eprintln!("plainws: {why}");
+            }
+            eprintln!("{USAGE}");
+            std::process::exit(if why.is_empty() { 0 } else { 2 });
+        }
+    };
+    let mut options = ServerOptions {
+        max_connections: args.max_connections,
+        allowed_origins: (!args.origins.is_empty()).then_some(args.origins),
+        ..ServerOptions::default()
+    };
+    if args.trace {
+        options.config.tracer = Some(std::sync::Arc::new(trace_frame));
+    }
+    let server = match Server::bind(&args.addr, options) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("plainws: cannot listen on {}: {e}", args.addr);
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "plainws JSON echo server on ws://{}/echo (page: http://{}/)",
+        server.local_addr(),
+        server.local_addr()
+    );
+    if let Err(e) = server.run(serve) {
+        eprintln!("plainws: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Routes a request: `/echo` upgrades, `/` is the page, the rest is 404.
+fn route(request: &Request) -> Result<Accept, Response> {
+    match request.path() {
+        "/echo" => Ok(Accept::default()),
+        "/" if !request.is_upgrade() => Err(Response::html(200, PAGE)),
+        _ => Err(Response::new(
+            404,
+            "not found: the WebSocket endpoint is /echo\n",
+        )),
+    }
+}
+
+/// One connection, on its own thread.
+fn serve(incoming: Incoming) {
+    let peer = incoming.peer_addr();
+    let ws = match incoming.accept_with(route) {
+        Ok(ws) => ws,
+        Err(Error::Rejected(status)) => {
+            println!("{peer} http {status}");
+            return;
+        }
+        Err(e) => {
+            println!("{peer} handshake failed: {e}");
+            return;
+        }
+    };
+    let opened = Instant::now();
+    println!("{peer} open");
+    let (mut receiver, sender) = ws.split();
+    let (queue, replies) = sync_channel::<Reply>(QUEUE_SIZE);
+
+    // The writer: sends replies in order; ends on a send error or when the
+    // reader drops the queue.
+    let writer_name = format!("{}-writer", thread::current().name().unwrap_or("conn"));
+    let writer = thread::Builder::new()
+        .name(writer_name)
+        .stack_size(64 << 10)
+        .spawn(move || {
+            let mut sent = 0u64;
+            for reply in replies {
+                match sender.send_json(&reply) {
+                    Ok(()) => sent += 1,
+                    Err(Error::AlreadyClosed | Error::ConnectionClosed) => break,
+                    Err(e) => {
+                        println!("{peer} send failed: {e}");
+                        break;
+                    }
+                }
+            }
+            sent
+        });
+    let writer = match writer {
+        Ok(handle) => handle,
+        Err(e) => {
+            println!("{peer} no writer thread: {e}");
+            let _ = receiver
+                .sender()
+                .close(CloseCode::INTERNAL_ERROR, "server overloaded");
+            let _ = receiver.recv();
+            return;
+        }
+    };
+
+    let (received, close) = read_loop(&mut receiver, &queue);
+    drop(queue);
+    let sent = writer.join().unwrap_or(0);
+    println!(
+        "{peer} closed after {:.3}s, {received} messages in, {sent} out, {close}",
+        opened.elapsed().as_secs_f64()
+    );
+}
+
+/// The reader: parses each message and queues its reply. Returns the
+/// number of messages and how the connection ended.
+fn read_loop(receiver: &mut plainws::Receiver, queue: &SyncSender<Reply>) -> (u64, String) {
+    let mut received = 0u64;
+    loop {
+        let reply = match receiver.recv() {
+            Ok(Message::Text(text)) => match plainws::json::from_text::<Input>(&text) {
+                Ok(input) => Reply::Cmd {
+                    cmd: format!("Thanks for your message: {}", input.cmd),
+                },
+                Err(e) => Reply::Error {
+                    error: format!("expected {{\"cmd\": \"...\"}}: {e}"),
+                },
+            },
+            Ok(Message::Binary(_)) => Reply::Error {
+                error: "binary messages are not supported: send JSON text".into(),
+            },
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(Message::Close(frame)) => {
+                let code = frame.map_or("no code".into(), |f| format!("code {}", f.code));
+                return (received, format!("closed by peer ({code})"));
+            }
+            Err(e) => {
+                let how = match e.close_code() {
+                    Some(code) => format!("failed with close code {code}: {e}"),
+                    None => format!("ended: {e}"),
+                };
+                return (received, how);
+            }
+        };
+        received += 1;
+        if queue.send(reply).is_err() {
+            // The writer is gone after a send error: end the connection.
+            let _ = receiver
+                .sender()
+                .close(CloseCode::INTERNAL_ERROR, "send failed");
+            return (received, "ended: writer failed".into());
+        }
+    }
+}
+
+/// `--trace`: one line per frame.
+fn trace_frame(direction: Direction, header: &FrameHeader, preview: &[u8]) {
+    let arrow = match direction {
+        Direction::Incoming => "<-",
+        Direction::Outgoing => "->",
+    };
+    let mask = header.mask.map_or("none".into(), |k| {
+        format!("{:02x}{:02x}{:02x}{:02x}", k[0], k[1], k[2], k[3])
+    });
+    let thread = thread::current();
+    println!(
+        "[{}] {arrow} fin={} rsv={:03b} op={} mask={mask} len={} payload={:?}",
+        thread.name().unwrap_or("?"),
+        u8::from(header.fin),
+        header.rsv,
+        header.opcode,
+        header.payload_len,
+        String::from_utf8_lossy(preview),
+    );
+}
+
+const PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>plainws JSON echo</title>
+<style>body{font:15px system-ui,sans-serif;max-width:40em;margin:2em auto}#log{white-space:pre-wrap;background:#f4f4f4;padding:1em}</style>
+</head>
+<body>
+<h1>plainws JSON echo</h1>
+<p>Status: <span id="status">connecting</span></p>
+<form id="form"><input id="cmd" value="hello" autofocus> <button id="send">Send</button></form>
+<div id="log"></div>
+<script>
+const log = (line) => { document.getElementById("log").textContent += line + "\n"; };
+const ws = new WebSocket(`ws://${location.host}/echo`);
+ws.onopen = () => { document.getElementById("status").textContent = "open"; };
+ws.onclose = (e) => { document.getElementById("status").textContent = `closed (${e.code})`; };
+ws.onerror = () => { document.getElementById("status").textContent = "error"; };
+ws.onmessage = (e) => {
+  log("< " + e.data);
+  try { const reply = JSON.parse(e.data); if (reply.cmd) document.title = reply.cmd; } catch (_) {}
+};
+document.getElementById("form").onsubmit = (e) => {
+  e.preventDefault();
+  const text = JSON.stringify({ cmd: document.getElementById("cmd").value });
+  log("> " + text);
+  ws.send(text);
+};
+</script>
+</body>
+</html>
+"#;

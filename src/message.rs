@@ -1,0 +1,279 @@
+//! Messages, and their assembly from frames (RFC 6455 §5.4, §5.6, §8.1).
+//!
+//! [`MessageAssembler`] takes the decoder's headers and payload pieces and
+//! gives back whole messages. Fragments are joined, with control frames
+//! allowed between them (§5.4). Sizes are checked at each header,
+//! cumulatively across fragments, before the payload arrives. Text is
+//! validated piece by piece, so bad UTF-8 fails at the first bad byte even
+//! in the middle of a frame (§8.1).
+
+use crate::close::CloseFrame;
+use crate::error::{Error, Result};
+use crate::frame::{FrameHeader, Opcode};
+use crate::utf8::Utf8Validator;
+
+/// A message received from, or to be sent to, the peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A complete text message, valid UTF-8.
+    Text(String),
+    /// A complete binary message.
+    Binary(Vec<u8>),
+    /// A Ping from the peer. plainws has already answered it with a Pong.
+    Ping(Vec<u8>),
+    /// A Pong from the peer.
+    Pong(Vec<u8>),
+    /// The peer's Close frame (`None`: it carried no code). plainws has
+    /// already answered it; the next `recv` returns `Error::ConnectionClosed`.
+    Close(Option<CloseFrame>),
+}
+
+/// Which data message is being assembled.
+#[derive(Debug)]
+enum Partial {
+    None,
+    Text,
+    Binary,
+}
+
+/// Joins frames into messages, enforcing the size limits and UTF-8.
+#[derive(Debug)]
+pub struct MessageAssembler {
+    max_message_size: u64,
+    max_fragments: usize,
+    /// The header of the frame whose payload is arriving.
+    frame: Option<FrameHeader>,
+    partial: Partial,
+    /// Bytes of the current data message, counted at each header.
+    size: u64,
+    fragments: usize,
+    text: String,
+    utf8: Utf8Validator,
+    binary: Vec<u8>,
+    /// The payload of the control frame being read (at most 125 bytes).
+    control: Vec<u8>,
+}
+
+impl MessageAssembler {
+    /// An assembler with these limits.
+    pub fn new(max_message_size: u64, max_fragments: usize) -> MessageAssembler {
+        MessageAssembler {
+            max_message_size,
+            max_fragments,
+            frame: None,
+            partial: Partial::None,
+            size: 0,
+            fragments: 0,
+            text: String::new(),
+            utf8: Utf8Validator::new(),
+            binary: Vec::new(),
+            control: Vec::new(),
+        }
+    }
+
+    /// Takes a validated header; checks the message limits before any of
+    /// its payload is read.
+    pub fn on_header(&mut self, header: FrameHeader) -> Result<()> {
+        match header.opcode {
+            Opcode::Text | Opcode::Binary => {
+                self.partial = if header.opcode == Opcode::Text {
+                    Partial::Text
+                } else {
+                    Partial::Binary
+                };
+                self.size = 0;
+                self.fragments = 0;
+                self.grow(header.payload_len)?;
+            }
+            // The decoder has already checked that a message is under way.
+            Opcode::Continuation => self.grow(header.payload_len)?,
+            Opcode::Close | Opcode::Ping | Opcode::Pong => self.control.clear(),
+        }
+        self.frame = Some(header);
+        Ok(())
+    }
+
+    /// Takes the next unmasked payload piece of the current frame. Returns
+    /// a message when this piece completes one.
+    pub fn on_payload(&mut self, data: &[u8], frame_end: bool) -> Result<Option<Message>> {
+        let Some(frame) = self.frame else {
+            return Ok(None);
+        };
+        if frame.opcode.is_control() {
+            self.control.extend_from_slice(data);
+            if !frame_end {
+                return Ok(None);
+            }
+            self.frame = None;
+            let payload = std::mem::take(&mut self.control);
+            return Ok(Some(match frame.opcode {
+                Opcode::Ping => Message::Ping(payload),
+                Opcode::Pong => Message::Pong(payload),
+                _ => Message::Close(CloseFrame::parse(&payload)?),
+            }));
+        }
+        match self.partial {
+            Partial::Text => self
+                .utf8
+                .feed(data, &mut self.text)
+                .map_err(|_| Error::InvalidUtf8)?,
+            Partial::Binary => self.binary.extend_from_slice(data),
+            Partial::None => {}
+        }
+        if !frame_end {
+            return Ok(None);
+        }
+        self.frame = None;
+        if !frame.fin {
+            return Ok(None);
+        }
+        let message = match std::mem::replace(&mut self.partial, Partial::None) {
+            Partial::Text => {
+                // §8.1: the whole message must be valid, so it may not end
+                // inside a character.
+                self.utf8.finish().map_err(|_| Error::InvalidUtf8)?;
+                self.utf8.reset();
+                Message::Text(std::mem::take(&mut self.text))
+            }
+            Partial::Binary => Message::Binary(std::mem::take(&mut self.binary)),
+            Partial::None => return Ok(None),
+        };
+        Ok(Some(message))
+    }
+
+    /// Adds one fragment of `len` bytes to the message, within the limits.
+    fn grow(&mut self, len: u64) -> Result<()> {
+        self.fragments += 1;
+        if self.fragments > self.max_fragments {
+            return Err(Error::TooManyFragments(self.max_fragments));
+        }
+        self.size = self.size.saturating_add(len);
+        if self.size > self.max_message_size {
+            return Err(Error::MessageTooLarge {
+                len: self.size,
+                limit: self.max_message_size,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(opcode: Opcode, fin: bool, len: usize) -> FrameHeader {
+        FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            mask: None,
+            payload_len: len as u64,
+        }
+    }
+
+    fn frame(
+        a: &mut MessageAssembler,
+        opcode: Opcode,
+        fin: bool,
+        data: &[u8],
+    ) -> Result<Option<Message>> {
+        a.on_header(header(opcode, fin, data.len()))?;
+        a.on_payload(data, true)
+    }
+
+    #[test]
+    fn joins_fragments_with_control_frames_between() {
+        let mut a = MessageAssembler::new(1 << 20, 100);
+        assert_eq!(frame(&mut a, Opcode::Text, false, b"Hel").unwrap(), None);
+        assert_eq!(
+            frame(&mut a, Opcode::Ping, true, b"p").unwrap(),
+            Some(Message::Ping(b"p".to_vec()))
+        );
+        assert_eq!(
+            frame(&mut a, Opcode::Continuation, false, b"l").unwrap(),
+            None
+        );
+        assert_eq!(
+            frame(&mut a, Opcode::Continuation, true, b"o").unwrap(),
+            Some(Message::Text("Hello".into()))
+        );
+        assert_eq!(
+            frame(&mut a, Opcode::Binary, true, &[1, 2]).unwrap(),
+            Some(Message::Binary(vec![1, 2]))
+        );
+    }
+
+    #[test]
+    fn fails_fast_on_bad_utf8_mid_frame() {
+        let mut a = MessageAssembler::new(1 << 20, 100);
+        a.on_header(header(Opcode::Text, true, 100)).unwrap();
+        assert_eq!(a.on_payload(b"abc", false).unwrap(), None);
+        assert!(matches!(
+            a.on_payload(b"\xed\xa0\x80", false),
+            Err(Error::InvalidUtf8)
+        ));
+    }
+
+    #[test]
+    fn text_may_not_end_inside_a_character() {
+        let mut a = MessageAssembler::new(1 << 20, 100);
+        assert_eq!(
+            frame(&mut a, Opcode::Text, false, b"\xe2\x82").unwrap(),
+            None
+        );
+        assert!(matches!(
+            frame(&mut a, Opcode::Continuation, true, b""),
+            Err(Error::InvalidUtf8)
+        ));
+    }
+
+    #[test]
+    fn a_character_may_span_fragments() {
+        let mut a = MessageAssembler::new(1 << 20, 100);
+        assert_eq!(
+            frame(&mut a, Opcode::Text, false, b"\xe2\x82").unwrap(),
+            None
+        );
+        assert_eq!(
+            frame(&mut a, Opcode::Continuation, true, b"\xac").unwrap(),
+            Some(Message::Text("€".into()))
+        );
+    }
+
+    #[test]
+    fn message_size_is_cumulative_across_fragments() {
+        let mut a = MessageAssembler::new(10, 100);
+        a.on_header(header(Opcode::Binary, false, 6)).unwrap();
+        a.on_payload(&[0; 6], true).unwrap();
+        assert!(matches!(
+            a.on_header(header(Opcode::Continuation, true, 5)),
+            Err(Error::MessageTooLarge { len: 11, limit: 10 })
+        ));
+    }
+
+    #[test]
+    fn fragment_count_is_capped() {
+        let mut a = MessageAssembler::new(1 << 20, 3);
+        frame(&mut a, Opcode::Binary, false, b"").unwrap();
+        frame(&mut a, Opcode::Continuation, false, b"").unwrap();
+        frame(&mut a, Opcode::Continuation, false, b"").unwrap();
+        assert!(matches!(
+            frame(&mut a, Opcode::Continuation, true, b""),
+            Err(Error::TooManyFragments(3))
+        ));
+    }
+
+    #[test]
+    fn close_payload_is_parsed_and_checked() {
+        let mut a = MessageAssembler::new(100, 10);
+        assert_eq!(
+            frame(&mut a, Opcode::Close, true, &[]).unwrap(),
+            Some(Message::Close(None))
+        );
+        assert!(matches!(
+            frame(&mut a, Opcode::Close, true, &[0x03, 0xed]),
+            Err(Error::InvalidCloseCode(1005))
+        ));
+    }
+}

@@ -1,0 +1,102 @@
+//! The receiving side of a connection as pure code: bytes in, messages out.
+//!
+//! [`MessageReader`] joins the [`FrameDecoder`] and the
+//! [`MessageAssembler`]: it takes whatever bytes the stream gave, however
+//! they were split, and returns the next message (control frames
+//! included) with how many bytes it used. The I/O layer reads, feeds and
+//! acts on what comes out; it never looks at a frame itself.
+
+use crate::config::Config;
+use crate::decoder::{Decoded, FrameDecoder};
+use crate::error::Result;
+use crate::frame::{FrameHeader, Role};
+use crate::message::{Message, MessageAssembler};
+
+/// How many payload bytes of each frame a trace shows.
+pub const TRACE_PREVIEW: usize = 64;
+
+/// Decodes frames and assembles messages from a byte stream.
+#[derive(Debug)]
+pub struct MessageReader {
+    decoder: FrameDecoder,
+    assembler: MessageAssembler,
+    /// When tracing: the current frame and the first bytes of its payload.
+    trace: Option<FrameTrace>,
+}
+
+/// A received frame as a trace shows it.
+#[derive(Debug, Clone)]
+pub struct FrameTrace {
+    /// The frame's header.
+    pub header: Option<FrameHeader>,
+    /// The first [`TRACE_PREVIEW`] bytes of its payload, unmasked.
+    pub preview: Vec<u8>,
+}
+
+impl MessageReader {
+    /// A reader for a `role` endpoint with `config`'s limits.
+    pub fn new(role: Role, config: &Config) -> MessageReader {
+        MessageReader {
+            decoder: FrameDecoder::new(role, config.max_frame_size),
+            assembler: MessageAssembler::new(config.max_message_size, config.max_fragments),
+            trace: None,
+        }
+    }
+
+    /// Records each frame for [`MessageReader::read_traced`].
+    pub fn enable_trace(&mut self) {
+        self.trace = Some(FrameTrace {
+            header: None,
+            preview: Vec::new(),
+        });
+    }
+
+    /// Feeds `input`; returns the bytes used and the next message, if
+    /// these bytes completed one. With no message, all of `input` was used.
+    pub fn read(&mut self, input: &mut [u8]) -> Result<(usize, Option<Message>)> {
+        self.read_traced(input, &mut |_| {})
+    }
+
+    /// As [`MessageReader::read`], calling `on_frame` as each frame ends
+    /// (only after [`MessageReader::enable_trace`]).
+    pub fn read_traced(
+        &mut self,
+        input: &mut [u8],
+        on_frame: &mut dyn FnMut(&FrameTrace),
+    ) -> Result<(usize, Option<Message>)> {
+        let mut used = 0;
+        loop {
+            let (n, step) = self.decoder.decode(&mut input[used..])?;
+            used += n;
+            match step {
+                Decoded::NeedMore => return Ok((used, None)),
+                Decoded::Header(header) => {
+                    if let Some(trace) = &mut self.trace {
+                        trace.header = Some(header);
+                        trace.preview.clear();
+                    }
+                    self.assembler.on_header(header)?;
+                }
+                Decoded::Payload { data, frame_end } => {
+                    if let Some(trace) = &mut self.trace {
+                        let room = TRACE_PREVIEW - trace.preview.len();
+                        trace
+                            .preview
+                            .extend_from_slice(&data[..data.len().min(room)]);
+                        if frame_end {
+                            on_frame(trace);
+                        }
+                    }
+                    if let Some(message) = self.assembler.on_payload(data, frame_end)? {
+                        return Ok((used, Some(message)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the stream stands between frames.
+    pub fn is_between_frames(&self) -> bool {
+        self.decoder.is_between_frames()
+    }
+}

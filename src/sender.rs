@@ -1,0 +1,331 @@
+//! The sending half: `Clone + Send + Sync`, one lock for all writes.
+//!
+//! The write state — the stream's write half, whether a Close was sent or a
+//! write failed, a reusable buffer, the masking keys — sits behind one
+//! `Mutex`. A frame is written whole under the lock, in one write (header
+//! and payload together), so frames from different threads never
+//! interleave. The lock is never held while reading or while running user
+//! code. The receiving half answers Pings and Closes through the same lock,
+//! synchronously: there is no queue of pending control frames to grow.
+
+use std::io::{self, IoSlice, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::close::{CloseCode, CloseFrame};
+use crate::config::{Config, Direction};
+use crate::error::{Error, Result};
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role, encode_frame};
+use crate::protocol::TRACE_PREVIEW;
+use crate::random::Entropy;
+
+/// Unmasked payloads larger than this go out as a vectored write of
+/// header and payload, without copying the payload.
+const VECTORED_WRITE_MIN: usize = 16 << 10;
+/// A write buffer grown past this is released after the frame.
+const KEEP_BUFFER_MAX: usize = 64 << 10;
+
+/// Where the sending side stands (RFC 6455 §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Open,
+    /// A Close frame went out: no data frame may follow (§5.5.1).
+    CloseSent,
+    /// A write failed or timed out: the stream may hold half a frame.
+    Failed,
+}
+
+struct WriteState {
+    stream: TcpStream,
+    phase: Phase,
+    buf: Vec<u8>,
+    entropy: Option<Entropy>,
+}
+
+/// What both halves of a connection share.
+pub(crate) struct Shared {
+    write: Mutex<WriteState>,
+    /// Set once the receiving side has finished with the stream.
+    finished: Mutex<bool>,
+    finished_signal: Condvar,
+    /// A handle for shutting the socket down from either side.
+    socket: TcpStream,
+    pub(crate) role: Role,
+    pub(crate) config: Config,
+}
+
+impl Shared {
+    pub(crate) fn new(stream: &TcpStream, role: Role, config: Config) -> io::Result<Arc<Shared>> {
+        stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
+        Ok(Arc::new(Shared {
+            write: Mutex::new(WriteState {
+                stream: stream.try_clone()?,
+                phase: Phase::Open,
+                buf: Vec::new(),
+                entropy: (role == Role::Client).then(Entropy::new),
+            }),
+            finished: Mutex::new(false),
+            finished_signal: Condvar::new(),
+            socket: stream.try_clone()?,
+            role,
+            config,
+        }))
+    }
+
+    /// Records that the receiving side is done, waking a close watchdog.
+    pub(crate) fn mark_finished(&self) {
+        if let Ok(mut finished) = self.finished.lock() {
+            *finished = true;
+            self.finished_signal.notify_all();
+        }
+    }
+
+    /// Shuts the whole socket down: any blocked read or write returns.
+    pub(crate) fn shutdown(&self) {
+        let _ = self.socket.shutdown(Shutdown::Both);
+    }
+
+    /// Whether a Close frame has been sent (or the connection failed).
+    pub(crate) fn close_sent(&self) -> bool {
+        self.lock().map_or(true, |state| state.phase != Phase::Open)
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, WriteState>> {
+        // A poisoned lock means a thread panicked mid-write: the stream may
+        // hold half a frame, so the connection is failed.
+        self.write.lock().map_err(|_| Error::ConnectionFailed)
+    }
+
+    /// Writes one frame under the lock. `Close` frames move the phase to
+    /// `CloseSent`; data and Ping frames after that are refused.
+    pub(crate) fn send_frame(&self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<()> {
+        let mut state = self.lock()?;
+        match state.phase {
+            Phase::Failed => return Err(Error::ConnectionFailed),
+            Phase::CloseSent => return Err(Error::AlreadyClosed),
+            Phase::Open => {}
+        }
+        let mask = state.entropy.as_mut().map(Entropy::mask_key);
+        let header = FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        if let Some(tracer) = &self.config.tracer {
+            tracer(
+                Direction::Outgoing,
+                &header,
+                &payload[..payload.len().min(TRACE_PREVIEW)],
+            );
+        }
+        if opcode == Opcode::Close {
+            state.phase = Phase::CloseSent;
+        }
+        match write_frame(&mut state, &header, payload) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                state.phase = Phase::Failed;
+                drop(state);
+                self.shutdown();
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Answers a Ping, unless a Close was already sent (then the Pong is
+    /// not needed: the connection is closing).
+    pub(crate) fn send_pong(&self, payload: &[u8]) -> Result<()> {
+        match self.send_frame(Opcode::Pong, payload, true) {
+            Err(Error::AlreadyClosed) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Sends a Close unless one was sent already. Returns whether it did.
+    pub(crate) fn send_close(&self, frame: Option<&CloseFrame>) -> Result<bool> {
+        let mut payload = Vec::with_capacity(MAX_CONTROL_PAYLOAD as usize);
+        if let Some(frame) = frame {
+            frame.write_payload(&mut payload);
+        }
+        match self.send_frame(Opcode::Close, &payload, true) {
+            Ok(()) => Ok(true),
+            Err(Error::AlreadyClosed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// After the application sent a Close: shut the socket down if the
+    /// receiving side has not finished within the close timeout, so a
+    /// silent peer cannot hold a reader forever (RFC 6455 §7.1.1).
+    fn watch_close(self: &Arc<Shared>) {
+        let shared = Arc::clone(self);
+        let timeout = self.config.close_timeout;
+        let spawned = thread::Builder::new()
+            .name("plainws-close".into())
+            .stack_size(32 << 10)
+            .spawn(move || {
+                let deadline = Instant::now() + timeout;
+                let Ok(mut finished) = shared.finished.lock() else {
+                    return;
+                };
+                while !*finished {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        drop(finished);
+                        shared.shutdown();
+                        return;
+                    }
+                    finished = match shared.finished_signal.wait_timeout(finished, left) {
+                        Ok((guard, _)) => guard,
+                        Err(_) => return,
+                    };
+                }
+            });
+        if spawned.is_err() {
+            // No thread to wait with: end the connection now rather than never.
+            self.shutdown();
+        }
+    }
+}
+
+/// Writes header and payload as one write: copied into the reusable
+/// buffer (and masked there), or as one vectored write for large unmasked
+/// payloads.
+fn write_frame(state: &mut WriteState, header: &FrameHeader, payload: &[u8]) -> io::Result<()> {
+    if header.mask.is_none() && payload.len() >= VECTORED_WRITE_MIN {
+        let mut head = [0u8; MAX_HEADER_LEN];
+        let head_len = header.encode(&mut head);
+        return write_all_vectored(&mut state.stream, &head[..head_len], payload);
+    }
+    let WriteState { stream, buf, .. } = state;
+    buf.clear();
+    encode_frame(buf, header, payload);
+    let result = stream.write_all(buf);
+    if buf.capacity() > KEEP_BUFFER_MAX {
+        *buf = Vec::new();
+    }
+    result
+}
+
+/// `write_all` for two slices, resuming after partial writes.
+fn write_all_vectored(stream: &mut TcpStream, mut head: &[u8], mut body: &[u8]) -> io::Result<()> {
+    while !head.is_empty() || !body.is_empty() {
+        let written = match stream.write_vectored(&[IoSlice::new(head), IoSlice::new(body)]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let from_head = written.min(head.len());
+        head = &head[from_head..];
+        body = &body[written - from_head..];
+    }
+    Ok(())
+}
+
+/// The sending half of a connection. Cheap to clone; every clone writes
+/// to the same connection, whole frames at a time, from any thread.
+#[derive(Clone)]
+pub struct Sender {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender")
+            .field("role", &self.shared.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sender {
+    pub(crate) fn new(shared: Arc<Shared>) -> Sender {
+        Sender { shared }
+    }
+
+    /// Sends a text message in one frame.
+    pub fn send_text(&self, text: &str) -> Result<()> {
+        self.shared.send_frame(Opcode::Text, text.as_bytes(), true)
+    }
+
+    /// Sends a binary message in one frame.
+    pub fn send_binary(&self, data: &[u8]) -> Result<()> {
+        self.shared.send_frame(Opcode::Binary, data, true)
+    }
+
+    /// Sends a Ping; its payload may be at most 125 bytes (RFC 6455 §5.5).
+    pub fn ping(&self, payload: &[u8]) -> Result<()> {
+        check_control_payload(payload)?;
+        self.shared.send_frame(Opcode::Ping, payload, true)
+    }
+
+    /// Sends an unsolicited Pong, a one-way heartbeat (RFC 6455 §5.5.3).
+    pub fn pong(&self, payload: &[u8]) -> Result<()> {
+        check_control_payload(payload)?;
+        self.shared.send_frame(Opcode::Pong, payload, true)
+    }
+
+    /// Sends one frame of a message the caller fragments itself: the first
+    /// with `Text` or `Binary`, the rest with `Continuation`, `fin` on the
+    /// last (RFC 6455 §5.4). Hold a lock of your own around the sequence if
+    /// other threads send on this connection meanwhile: their messages may
+    /// not come between the fragments.
+    pub fn send_fragment(&self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<()> {
+        if opcode.is_control() {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "send_fragment is for data frames; use ping, pong or close",
+            )));
+        }
+        self.shared.send_frame(opcode, payload, fin)
+    }
+
+    /// Starts the close handshake (RFC 6455 §7.1.2) with `code` and a
+    /// reason, cut to 123 bytes on a character boundary.
+    ///
+    /// Returns once the Close frame is written. The receiving half keeps
+    /// delivering messages until the peer's Close arrives, then ends the
+    /// connection; if the peer stays silent, the socket is shut down after
+    /// `Config::close_timeout`. Codes that may not be sent (1005, 1006,
+    /// 1015, ...) are refused with `Error::InvalidCloseCode`. A second
+    /// close returns `Error::AlreadyClosed`.
+    pub fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
+        if !code.is_sendable() {
+            return Err(Error::InvalidCloseCode(code.0));
+        }
+        if self
+            .shared
+            .send_close(Some(&CloseFrame::new(code, reason)))?
+        {
+            self.shared.watch_close();
+            Ok(())
+        } else {
+            Err(Error::AlreadyClosed)
+        }
+    }
+
+    /// Whether a Close frame has been sent (by this side, or in reply).
+    pub fn is_closed(&self) -> bool {
+        self.shared.close_sent()
+    }
+
+    /// Sets how long one frame write may block (see `Config::write_timeout`).
+    pub fn set_write_timeout(&self, timeout: Duration) -> Result<()> {
+        let state = self.shared.lock()?;
+        state
+            .stream
+            .set_write_timeout(Some(timeout).filter(|t| !t.is_zero()))?;
+        Ok(())
+    }
+}
+
+fn check_control_payload(payload: &[u8]) -> Result<()> {
+    if payload.len() as u64 > MAX_CONTROL_PAYLOAD {
+        return Err(Error::ControlFrameTooLong(payload.len() as u64));
+    }
+    Ok(())
+}

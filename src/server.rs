@@ -1,0 +1,307 @@
+//! A small threaded server that stays up: an accept loop that survives
+//! accept errors, a connection limit answered with 503 before the upgrade,
+//! an optional `Origin` allow-list, and a `shutdown` that closes every
+//! connection with 1001 and waits, bounded, for their threads to end.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::close::CloseCode;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::handshake::server::{Accept, Request, Response};
+use crate::sender::Sender;
+use crate::websocket::{WebSocket, accept_with, refuse};
+
+/// How a [`Server`] runs, besides each connection's [`Config`].
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Settings for every connection.
+    pub config: Config,
+    /// Connections served at once; beyond it a client gets 503 before the
+    /// upgrade. Default: 10,000.
+    pub max_connections: usize,
+    /// When set, only requests whose `Origin` is in the list are upgraded;
+    /// others get 403 (cross-site WebSocket hijacking, RFC 6455 §10.2).
+    /// Requests without `Origin` (non-browser clients) are let through.
+    /// Default: none (any origin).
+    pub allowed_origins: Option<Vec<String>>,
+    /// Stack size of each connection thread. Default: 128 KiB.
+    pub thread_stack_size: usize,
+    /// How long `shutdown` waits for connection threads after closing
+    /// them. Default: the close timeout plus one second.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> ServerOptions {
+        let config = Config::default();
+        ServerOptions {
+            shutdown_timeout: config.close_timeout + Duration::from_secs(1),
+            config,
+            max_connections: 10_000,
+            allowed_origins: None,
+            thread_stack_size: 128 << 10,
+        }
+    }
+}
+
+/// What the server's threads share.
+#[derive(Debug)]
+struct State {
+    options: ServerOptions,
+    stopping: AtomicBool,
+    next_id: AtomicU64,
+    /// Live connection threads, and the senders of those upgraded.
+    live: Mutex<Live>,
+    all_done: Condvar,
+    local_addr: SocketAddr,
+}
+
+#[derive(Debug, Default)]
+struct Live {
+    threads: usize,
+    senders: HashMap<u64, Sender>,
+}
+
+/// A TCP listener that hands each connection to a handler on its own thread.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    state: Arc<State>,
+}
+
+/// Stops a running [`Server`] from another thread.
+#[derive(Clone, Debug)]
+pub struct ServerHandle {
+    state: Arc<State>,
+}
+
+/// A connection the server accepted, not yet upgraded.
+#[derive(Debug)]
+pub struct Incoming {
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    state: Arc<State>,
+}
+
+impl Server {
+    /// Listens on `addr`.
+    pub fn bind<A: ToSocketAddrs>(addr: A, options: ServerOptions) -> io::Result<Server> {
+        let listener = TcpListener::bind(addr)?;
+        let local_addr = listener.local_addr()?;
+        Ok(Server {
+            listener,
+            state: Arc::new(State {
+                options,
+                stopping: AtomicBool::new(false),
+                next_id: AtomicU64::new(0),
+                live: Mutex::new(Live::default()),
+                all_done: Condvar::new(),
+                local_addr,
+            }),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.state.local_addr
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            state: Arc::clone(&self.state),
+        }
+    }
+
+    /// Accepts connections until [`ServerHandle::shutdown`], running
+    /// `handler` on a thread of its own for each one.
+    pub fn run<H>(self, handler: H) -> io::Result<()>
+    where
+        H: Fn(Incoming) + Send + Sync + 'static,
+    {
+        let handler = Arc::new(handler);
+        let mut backoff = Duration::from_millis(5);
+        for stream in self.listener.incoming() {
+            if self.state.stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            let stream = match stream {
+                Ok(stream) => {
+                    backoff = Duration::from_millis(5);
+                    stream
+                }
+                Err(e) => {
+                    // Too many open files and the like pass: back off, go on.
+                    if !matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) {
+                        thread::sleep(backoff);
+                        backoff = (backoff * 2).min(Duration::from_secs(1));
+                    }
+                    continue;
+                }
+            };
+            self.spawn_connection(stream, &handler);
+        }
+        Ok(())
+    }
+
+    fn spawn_connection<H>(&self, stream: TcpStream, handler: &Arc<H>)
+    where
+        H: Fn(Incoming) + Send + Sync + 'static,
+    {
+        let Ok(peer) = stream.peer_addr() else {
+            return;
+        };
+        if !self.state.enter() {
+            // Answer 503 off the accept loop: a slow client cannot stall it.
+            let _ = thread::Builder::new().stack_size(32 << 10).spawn(move || {
+                let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+                refuse(
+                    stream,
+                    &Response::for_error(&Error::ServerBusy),
+                    Error::ServerBusy,
+                );
+            });
+            return;
+        }
+        let id = self.state.next_id.fetch_add(1, Ordering::Relaxed);
+        let incoming = Incoming {
+            stream,
+            peer,
+            id,
+            state: Arc::clone(&self.state),
+        };
+        let handler = Arc::clone(handler);
+        let state = Arc::clone(&self.state);
+        let spawned = thread::Builder::new()
+            .name(format!("plainws-conn-{id}"))
+            .stack_size(self.state.options.thread_stack_size)
+            .spawn(move || {
+                let _leave = Leave(state, id);
+                handler(incoming);
+            });
+        // If the thread could not start, the closure was dropped without
+        // running, and with it the stream; the count is restored below.
+        if spawned.is_err() {
+            self.state.leave(id);
+        }
+    }
+}
+
+/// Forgets a connection when its thread ends, however it ends.
+struct Leave(Arc<State>, u64);
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        self.0.leave(self.1);
+    }
+}
+
+impl State {
+    /// Counts a new connection thread, unless the server is full or stopping.
+    fn enter(&self) -> bool {
+        let Ok(mut live) = self.live.lock() else {
+            return false;
+        };
+        if live.threads >= self.options.max_connections || self.stopping.load(Ordering::SeqCst) {
+            return false;
+        }
+        live.threads += 1;
+        true
+    }
+
+    fn leave(&self, id: u64) {
+        if let Ok(mut live) = self.live.lock() {
+            live.senders.remove(&id);
+            live.threads -= 1;
+            if live.threads == 0 {
+                self.all_done.notify_all();
+            }
+        }
+    }
+
+    fn register(&self, id: u64, sender: Sender) {
+        if let Ok(mut live) = self.live.lock() {
+            live.senders.insert(id, sender);
+        }
+    }
+}
+
+impl ServerHandle {
+    /// Stops accepting, closes every connection with 1001 (going away),
+    /// and returns once every connection thread has ended, or after
+    /// `ServerOptions::shutdown_timeout`. Returns whether all ended.
+    pub fn shutdown(&self) -> bool {
+        let state = &self.state;
+        state.stopping.store(true, Ordering::SeqCst);
+        // Wake the accept loop with a connection of our own.
+        let _ = TcpStream::connect_timeout(&state.local_addr, Duration::from_secs(1));
+        let senders: Vec<Sender> = match state.live.lock() {
+            Ok(live) => live.senders.values().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        for sender in senders {
+            let _ = sender.close(CloseCode::GOING_AWAY, "server shutting down");
+        }
+        let deadline = Instant::now() + state.options.shutdown_timeout;
+        let Ok(mut live) = state.live.lock() else {
+            return false;
+        };
+        while live.threads > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            live = match state.all_done.wait_timeout(live, left) {
+                Ok((guard, _)) => guard,
+                Err(_) => return false,
+            };
+        }
+        true
+    }
+
+    /// How many connection threads are running.
+    pub fn connections(&self) -> usize {
+        self.state.live.lock().map_or(0, |live| live.threads)
+    }
+}
+
+impl Incoming {
+    /// The client's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Performs the opening handshake (see [`crate::accept_with`]) with the
+    /// server's [`Config`], after the server's own checks (origin). The
+    /// connection is closed with 1001 when the server shuts down.
+    pub fn accept_with<F>(self, on_request: F) -> Result<WebSocket>
+    where
+        F: FnOnce(&Request) -> std::result::Result<Accept, Response>,
+    {
+        let Incoming {
+            stream, id, state, ..
+        } = self;
+        let origins = state.options.allowed_origins.clone();
+        let ws = accept_with(stream, state.options.config.clone(), |request| {
+            if let (Some(allowed), Some(origin)) = (&origins, request.header("Origin")) {
+                if !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+                    return Err(Response::new(403, "origin not allowed\n"));
+                }
+            }
+            on_request(request)
+        })?;
+        state.register(id, ws.sender());
+        Ok(ws)
+    }
+}

@@ -1,0 +1,194 @@
+//! Incremental UTF-8 validation (RFC 6455 §5.6, §8.1).
+//!
+//! A Text message arrives in pieces: across reads, across fragments, with a
+//! character split anywhere. [`Utf8Validator`] takes the pieces in order,
+//! appends the valid text to a `String` as it goes, and reports the first
+//! invalid byte as soon as it arrives ("fail fast": Autobahn 6.4.x), while
+//! an incomplete character at the end of a piece is held until the next.
+//!
+//! The heavy lifting is `std::str::from_utf8`, whose ASCII fast path is hard
+//! to beat; this module only stitches characters across piece boundaries.
+
+use std::str;
+
+/// The first invalid byte of a stream, at `valid_up_to` bytes from its start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Utf8Error {
+    /// Bytes of the whole stream that were valid before the error.
+    pub valid_up_to: usize,
+}
+
+/// Validates a byte stream fed in pieces, building the decoded text.
+#[derive(Debug, Default, Clone)]
+pub struct Utf8Validator {
+    /// The start of a character whose remaining bytes have not arrived.
+    pending: [u8; 4],
+    pending_len: usize,
+    /// Bytes of the stream accepted so far, `pending` included.
+    consumed: usize,
+}
+
+impl Utf8Validator {
+    /// A validator at the start of a stream.
+    pub fn new() -> Utf8Validator {
+        Utf8Validator::default()
+    }
+
+    /// Validates the next piece and appends its complete characters to `out`.
+    ///
+    /// Bytes that may still begin a valid character are held back. On error
+    /// `out` holds the text up to the last complete character before it.
+    pub fn feed(&mut self, mut piece: &[u8], out: &mut String) -> Result<(), Utf8Error> {
+        if self.pending_len > 0 {
+            piece = self.complete_pending(piece, out)?;
+        }
+        match str::from_utf8(piece) {
+            Ok(text) => {
+                out.push_str(text);
+                self.consumed += piece.len();
+                Ok(())
+            }
+            Err(e) => {
+                let (valid, rest) = piece.split_at(e.valid_up_to());
+                // `valid` was just checked, so this cannot fail.
+                out.push_str(str::from_utf8(valid).map_err(|_| self.error_here())?);
+                self.consumed += valid.len();
+                match e.error_len() {
+                    Some(_) => Err(self.error_here()),
+                    None => {
+                        // A truncated character at the end: keep it for later.
+                        self.pending[..rest.len()].copy_from_slice(rest);
+                        self.pending_len = rest.len();
+                        self.consumed += rest.len();
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks that the stream did not end inside a character.
+    pub fn finish(&self) -> Result<(), Utf8Error> {
+        if self.pending_len == 0 {
+            Ok(())
+        } else {
+            Err(Utf8Error {
+                valid_up_to: self.consumed - self.pending_len,
+            })
+        }
+    }
+
+    /// Whether the stream so far ends between characters.
+    pub fn is_complete(&self) -> bool {
+        self.pending_len == 0
+    }
+
+    /// Forgets everything, ready for a new stream.
+    pub fn reset(&mut self) {
+        *self = Utf8Validator::default();
+    }
+
+    /// Takes bytes from `piece` to finish the held character; returns the rest.
+    fn complete_pending<'a>(
+        &mut self,
+        piece: &'a [u8],
+        out: &mut String,
+    ) -> Result<&'a [u8], Utf8Error> {
+        let start = self.consumed - self.pending_len;
+        let mut taken = 0;
+        while self.pending_len < 4 && taken < piece.len() {
+            self.pending[self.pending_len] = piece[taken];
+            self.pending_len += 1;
+            taken += 1;
+            match str::from_utf8(&self.pending[..self.pending_len]) {
+                Ok(ch) => {
+                    out.push_str(ch);
+                    self.pending_len = 0;
+                    self.consumed += taken;
+                    return Ok(&piece[taken..]);
+                }
+                Err(e) if e.error_len().is_some() => {
+                    return Err(Utf8Error { valid_up_to: start });
+                }
+                Err(_) => {}
+            }
+        }
+        // Still incomplete: the whole piece went into `pending`.
+        self.consumed += taken;
+        Ok(&piece[taken..])
+    }
+
+    fn error_here(&self) -> Utf8Error {
+        Utf8Error {
+            valid_up_to: self.consumed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `bytes` in pieces of `size` and returns the outcome.
+    fn feed_in_pieces(bytes: &[u8], size: usize) -> Result<String, Utf8Error> {
+        let mut validator = Utf8Validator::new();
+        let mut out = String::new();
+        for piece in bytes.chunks(size.max(1)) {
+            validator.feed(piece, &mut out)?;
+        }
+        validator.finish()?;
+        Ok(out)
+    }
+
+    fn agree_with_std(bytes: &[u8]) {
+        let expected = str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|e| e.valid_up_to());
+        for size in 1..=bytes.len().max(1) {
+            let got = feed_in_pieces(bytes, size).map_err(|e| e.valid_up_to);
+            assert_eq!(got, expected, "{bytes:x?} in pieces of {size}");
+        }
+    }
+
+    #[test]
+    fn valid_text_in_any_pieces() {
+        agree_with_std("κόσμε — hello 𝄞 €".as_bytes());
+        agree_with_std(b"");
+    }
+
+    #[test]
+    fn invalid_bytes_are_found_where_std_finds_them() {
+        let cases: &[&[u8]] = &[
+            b"\xff",
+            b"ab\xc0\xaf",       // overlong '/'
+            b"\xed\xa0\x80",     // surrogate U+D800
+            b"\xf4\x90\x80\x80", // above U+10FFFF
+            b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64\x69\x74\x65\x64",
+            b"\xe2\x82",      // truncated at the end
+            b"a\xf0\x9d\x84", // truncated four-byte
+            b"\xe2\x28\xa1",  // bad second byte
+            b"\x80",          // lone continuation
+        ];
+        for case in cases {
+            agree_with_std(case);
+        }
+    }
+
+    #[test]
+    fn fails_at_the_first_bad_byte_before_the_stream_ends() {
+        let mut validator = Utf8Validator::new();
+        let mut out = String::new();
+        assert!(validator.feed("héllo".as_bytes(), &mut out).is_ok());
+        let err = validator.feed(b"\xed\xa0", &mut out).unwrap_err();
+        assert_eq!(err.valid_up_to, "héllo".len());
+    }
+
+    #[test]
+    fn every_byte_pair_agrees_with_std() {
+        for a in 0..=255u8 {
+            for b in [0x00, 0x41, 0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xe0, 0xf0, 0xff] {
+                agree_with_std(&[a, b, 0x80, 0x80]);
+            }
+        }
+    }
+}

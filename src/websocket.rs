@@ -1,0 +1,194 @@
+//! A connection over `TcpStream`, and the server side of its opening.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::close::CloseCode;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::frame::Role;
+use crate::handshake::http::HeadReader;
+use crate::handshake::server::{Accept, Request, Response, switching_protocols};
+use crate::message::Message;
+use crate::receiver::Receiver;
+use crate::sender::{Sender, Shared};
+
+/// How long a refused client gets to read our answer before the socket closes.
+const REFUSAL_LINGER: Duration = Duration::from_secs(1);
+
+/// An open WebSocket connection.
+///
+/// Use it directly from one thread, or [`split`](WebSocket::split) it into
+/// a [`Receiver`] for one reading thread and a [`Sender`] that any number
+/// of threads can clone and use at once.
+#[derive(Debug)]
+pub struct WebSocket {
+    receiver: Receiver,
+    sender: Sender,
+    protocol: Option<String>,
+}
+
+impl WebSocket {
+    /// Wraps a stream whose opening handshake is done. `leftover` holds the
+    /// bytes that arrived after the handshake (the peer's first frames).
+    pub(crate) fn from_upgraded(
+        stream: TcpStream,
+        role: Role,
+        config: Config,
+        leftover: &[u8],
+        protocol: Option<String>,
+    ) -> Result<WebSocket> {
+        stream.set_read_timeout(None)?;
+        let shared = Shared::new(&stream, role, config)?;
+        let receiver = Receiver::new(stream, Arc::clone(&shared), leftover);
+        Ok(WebSocket {
+            sender: Sender::new(shared),
+            receiver,
+            protocol,
+        })
+    }
+
+    /// Splits the connection into its receiving and sending halves.
+    pub fn split(self) -> (Receiver, Sender) {
+        (self.receiver, self.sender)
+    }
+
+    /// The subprotocol agreed in the handshake, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// Receives the next message (see [`Receiver::recv`]).
+    pub fn recv(&mut self) -> Result<Message> {
+        self.receiver.recv()
+    }
+
+    /// Sends a text message.
+    pub fn send_text(&self, text: &str) -> Result<()> {
+        self.sender.send_text(text)
+    }
+
+    /// Sends a binary message.
+    pub fn send_binary(&self, data: &[u8]) -> Result<()> {
+        self.sender.send_binary(data)
+    }
+
+    /// Sends a Ping.
+    pub fn ping(&self, payload: &[u8]) -> Result<()> {
+        self.sender.ping(payload)
+    }
+
+    /// Starts the close handshake (see [`Sender::close`]). Keep calling
+    /// `recv` until it returns the peer's Close or an error.
+    pub fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
+        self.sender.close(code, reason)
+    }
+
+    /// A sender for this connection.
+    pub fn sender(&self) -> Sender {
+        self.sender.clone()
+    }
+}
+
+/// Accepts a WebSocket on a freshly accepted stream, with the default
+/// [`Config`] and any path.
+pub fn accept(stream: TcpStream) -> Result<WebSocket> {
+    accept_with(stream, Config::default(), |_| Ok(Accept::default()))
+}
+
+/// Accepts a WebSocket, letting `on_request` look at the request first.
+///
+/// `on_request` may accept (choosing a subprotocol or adding headers) or
+/// answer with its own HTTP response: a 404, a 403, or a page for a plain
+/// browser request. Then the WebSocket fields are checked (RFC 6455
+/// §4.2.1). Every failure is answered with a real HTTP response (400, 405,
+/// 426, 431, ...) and returned as the matching error; an application's own
+/// response returns `Error::Rejected(status)`.
+pub fn accept_with<F>(mut stream: TcpStream, config: Config, on_request: F) -> Result<WebSocket>
+where
+    F: FnOnce(&Request) -> std::result::Result<Accept, Response>,
+{
+    stream.set_nodelay(true)?;
+    stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
+    let deadline = Instant::now() + config.handshake_timeout;
+    let mut head = HeadReader::new(config.max_handshake_bytes);
+    let outcome =
+        read_request(&mut stream, &mut head, deadline, config.max_headers).map(|request| {
+            let accepted = on_request(&request);
+            (request, accepted)
+        });
+    let (request, accepted) = match outcome {
+        Ok(parts) => parts,
+        Err(Error::Io(e)) => return Err(Error::Io(e)),
+        Err(e @ (Error::Timeout(_) | Error::AbnormalClosure)) => return Err(e),
+        Err(e) => return Err(refuse(stream, &Response::for_error(&e), e)),
+    };
+    let accept = match accepted {
+        Ok(accept) => accept,
+        Err(response) => {
+            let status = response.status;
+            return Err(refuse(stream, &response, Error::Rejected(status)));
+        }
+    };
+    let accept_value = match request.check_upgrade() {
+        Ok(value) => value,
+        Err(e) => return Err(refuse(stream, &Response::for_error(&e), e)),
+    };
+    stream.write_all(&switching_protocols(&request, &accept_value, &accept))?;
+    let protocol = accept
+        .protocol
+        .filter(|chosen| request.protocols().any(|offered| offered == chosen));
+    WebSocket::from_upgraded(stream, Role::Server, config, head.rest(), protocol)
+}
+
+/// Reads until the request head is complete, within one deadline for the
+/// whole head: a client sending a byte at a time is cut off at the
+/// deadline, not kept alive by each byte.
+fn read_request(
+    stream: &mut TcpStream,
+    head: &mut HeadReader,
+    deadline: Instant,
+    max_headers: usize,
+) -> Result<Request> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::Timeout("opening handshake"));
+        }
+        stream.set_read_timeout(Some(left))?;
+        let want = chunk.len().min(head.room());
+        let n = match stream.read(&mut chunk[..want]) {
+            Ok(0) => return Err(Error::AbnormalClosure),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(len) = head.push(&chunk[..n])? {
+            let bytes = head.head().unwrap_or_default();
+            debug_assert_eq!(bytes.len(), len);
+            return Request::parse(bytes, max_headers);
+        }
+    }
+}
+
+/// Sends `response`, then closes without resetting: the write side first,
+/// then a short read so the client's unread bytes do not turn our close
+/// into a reset that could destroy the response.
+pub(crate) fn refuse(mut stream: TcpStream, response: &Response, error: Error) -> Error {
+    if stream.write_all(&response.to_bytes()).is_ok() {
+        let _ = stream.shutdown(Shutdown::Write);
+        let _ = stream.set_read_timeout(Some(REFUSAL_LINGER));
+        let deadline = Instant::now() + REFUSAL_LINGER;
+        let mut scratch = [0u8; 1024];
+        while Instant::now() < deadline {
+            match stream.read(&mut scratch) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    }
+    error
+}
