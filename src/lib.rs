@@ -84,6 +84,7 @@ pub mod random;
 mod receiver;
 mod sender;
 pub mod server;
+pub mod transport;
 pub mod utf8;
 mod websocket;
 
@@ -96,4 +97,5 @@ pub use message::Message;
 pub use receiver::Receiver;
 pub use sender::Sender;
 pub use server::{Incoming, Server, ServerHandle, ServerOptions};
+pub use transport::Transport;
 pub use websocket::{WebSocket, accept, accept_with};

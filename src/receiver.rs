@@ -8,7 +8,7 @@
 //! server's end of stream, bounded by the close timeout (§7.1.1).
 
 use std::io::{self, Read};
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,7 @@ use crate::frame::{Opcode, Role};
 use crate::message::Message;
 use crate::protocol::MessageReader;
 use crate::sender::{Sender, Shared};
+use crate::transport::Transport;
 
 /// The smallest read buffer, allocated when bytes are pending.
 const READ_BUFFER_MIN: usize = 4 << 10;
@@ -30,7 +31,7 @@ const DRAIN_LIMIT: usize = 1 << 20;
 
 /// The receiving half of a connection. One thread reads from it.
 pub struct Receiver {
-    stream: TcpStream,
+    stream: Box<dyn Transport>,
     reader: MessageReader,
     /// Bytes read and not yet fed to `reader` are `buf[start..end]`.
     buf: Vec<u8>,
@@ -59,7 +60,11 @@ impl std::fmt::Debug for Receiver {
 }
 
 impl Receiver {
-    pub(crate) fn new(stream: TcpStream, shared: Arc<Shared>, leftover: &[u8]) -> Receiver {
+    pub(crate) fn new(
+        stream: Box<dyn Transport>,
+        shared: Arc<Shared>,
+        leftover: &[u8],
+    ) -> Receiver {
         let mut reader = MessageReader::new(shared.role, &shared.config);
         if shared.config.tracer.is_some() {
             reader.enable_trace();

@@ -9,7 +9,7 @@
 //! synchronously: there is no queue of pending control frames to grow.
 
 use std::io::{self, IoSlice, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role, encode_frame};
 use crate::protocol::TRACE_PREVIEW;
 use crate::random::Entropy;
+use crate::transport::Transport;
 
 /// Unmasked payloads larger than this go out as a vectored write of
 /// header and payload, without copying the payload.
@@ -38,7 +39,7 @@ enum Phase {
 }
 
 struct WriteState {
-    stream: TcpStream,
+    stream: Box<dyn Transport>,
     phase: Phase,
     buf: Vec<u8>,
     entropy: Option<Entropy>,
@@ -51,24 +52,28 @@ pub(crate) struct Shared {
     finished: Mutex<bool>,
     finished_signal: Condvar,
     /// A handle for shutting the socket down from either side.
-    socket: TcpStream,
+    socket: Box<dyn Transport>,
     pub(crate) role: Role,
     pub(crate) config: Config,
 }
 
 impl Shared {
-    pub(crate) fn new(stream: &TcpStream, role: Role, config: Config) -> io::Result<Arc<Shared>> {
+    pub(crate) fn new(
+        stream: &dyn Transport,
+        role: Role,
+        config: Config,
+    ) -> io::Result<Arc<Shared>> {
         stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
         Ok(Arc::new(Shared {
             write: Mutex::new(WriteState {
-                stream: stream.try_clone()?,
+                stream: stream.try_clone_box()?,
                 phase: Phase::Open,
                 buf: Vec::new(),
                 entropy: (role == Role::Client).then(Entropy::new),
             }),
             finished: Mutex::new(false),
             finished_signal: Condvar::new(),
-            socket: stream.try_clone()?,
+            socket: stream.try_clone_box()?,
             role,
             config,
         }))
@@ -199,7 +204,7 @@ fn write_frame(state: &mut WriteState, header: &FrameHeader, payload: &[u8]) -> 
     if header.mask.is_none() && payload.len() >= VECTORED_WRITE_MIN {
         let mut head = [0u8; MAX_HEADER_LEN];
         let head_len = header.encode(&mut head);
-        return write_all_vectored(&mut state.stream, &head[..head_len], payload);
+        return write_all_vectored(state.stream.as_mut(), &head[..head_len], payload);
     }
     let WriteState { stream, buf, .. } = state;
     buf.clear();
@@ -212,7 +217,11 @@ fn write_frame(state: &mut WriteState, header: &FrameHeader, payload: &[u8]) -> 
 }
 
 /// `write_all` for two slices, resuming after partial writes.
-fn write_all_vectored(stream: &mut TcpStream, mut head: &[u8], mut body: &[u8]) -> io::Result<()> {
+fn write_all_vectored(
+    stream: &mut dyn Transport,
+    mut head: &[u8],
+    mut body: &[u8],
+) -> io::Result<()> {
     while !head.is_empty() || !body.is_empty() {
         let written = match stream.write_vectored(&[IoSlice::new(head), IoSlice::new(body)]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

@@ -167,7 +167,7 @@ impl Server {
             let _ = thread::Builder::new().stack_size(32 << 10).spawn(move || {
                 let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
                 refuse(
-                    stream,
+                    Box::new(stream),
                     &Response::for_error(&Error::ServerBusy),
                     Error::ServerBusy,
                 );

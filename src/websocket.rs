@@ -1,7 +1,7 @@
 //! A connection over `TcpStream`, and the server side of its opening.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use crate::handshake::server::{Accept, Request, Response, switching_protocols};
 use crate::message::Message;
 use crate::receiver::Receiver;
 use crate::sender::{Sender, Shared};
+use crate::transport::Transport;
 
 /// How long a refused client gets to read our answer before the socket closes.
 const REFUSAL_LINGER: Duration = Duration::from_secs(1);
@@ -34,14 +35,14 @@ impl WebSocket {
     /// Wraps a stream whose opening handshake is done. `leftover` holds the
     /// bytes that arrived after the handshake (the peer's first frames).
     pub(crate) fn from_upgraded(
-        stream: TcpStream,
+        stream: Box<dyn Transport>,
         role: Role,
         config: Config,
         leftover: &[u8],
         protocol: Option<String>,
     ) -> Result<WebSocket> {
         stream.set_read_timeout(None)?;
-        let shared = Shared::new(&stream, role, config)?;
+        let shared = Shared::new(stream.as_ref(), role, config)?;
         let receiver = Receiver::new(stream, Arc::clone(&shared), leftover);
         Ok(WebSocket {
             sender: Sender::new(shared),
@@ -92,9 +93,9 @@ impl WebSocket {
     }
 }
 
-/// Accepts a WebSocket on a freshly accepted stream, with the default
-/// [`Config`] and any path.
-pub fn accept(stream: TcpStream) -> Result<WebSocket> {
+/// Accepts a WebSocket on a freshly accepted stream (a `TcpStream`, or any
+/// [`Transport`]), with the default [`Config`] and any path.
+pub fn accept<S: Transport>(stream: S) -> Result<WebSocket> {
     accept_with(stream, Config::default(), |_| Ok(Accept::default()))
 }
 
@@ -106,16 +107,18 @@ pub fn accept(stream: TcpStream) -> Result<WebSocket> {
 /// §4.2.1). Every failure is answered with a real HTTP response (400, 405,
 /// 426, 431, ...) and returned as the matching error; an application's own
 /// response returns `Error::Rejected(status)`.
-pub fn accept_with<F>(mut stream: TcpStream, config: Config, on_request: F) -> Result<WebSocket>
+pub fn accept_with<S, F>(stream: S, config: Config, on_request: F) -> Result<WebSocket>
 where
+    S: Transport,
     F: FnOnce(&Request) -> std::result::Result<Accept, Response>,
 {
-    stream.set_nodelay(true)?;
+    let mut stream: Box<dyn Transport> = Box::new(stream);
+    stream.set_nodelay()?;
     stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
     let deadline = Instant::now() + config.handshake_timeout;
     let mut head = HeadReader::new(config.max_handshake_bytes);
     let outcome =
-        read_request(&mut stream, &mut head, deadline, config.max_headers).map(|request| {
+        read_request(stream.as_mut(), &mut head, deadline, config.max_headers).map(|request| {
             let accepted = on_request(&request);
             (request, accepted)
         });
@@ -147,7 +150,7 @@ where
 /// whole head: a client sending a byte at a time is cut off at the
 /// deadline, not kept alive by each byte.
 fn read_request(
-    stream: &mut TcpStream,
+    stream: &mut dyn Transport,
     head: &mut HeadReader,
     deadline: Instant,
     max_headers: usize,
@@ -177,7 +180,7 @@ fn read_request(
 /// Sends `response`, then closes without resetting: the write side first,
 /// then a short read so the client's unread bytes do not turn our close
 /// into a reset that could destroy the response.
-pub(crate) fn refuse(mut stream: TcpStream, response: &Response, error: Error) -> Error {
+pub(crate) fn refuse(mut stream: Box<dyn Transport>, response: &Response, error: Error) -> Error {
     if stream.write_all(&response.to_bytes()).is_ok() {
         let _ = stream.shutdown(Shutdown::Write);
         let _ = stream.set_read_timeout(Some(REFUSAL_LINGER));
