@@ -1,0 +1,310 @@
+//! A raw test peer: plain `TcpStream`, hand-built bytes, and the library's
+//! sans-I/O decoder to read what the server sends. Tests use it to send
+//! exactly the bytes they mean, valid or not.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use plainws::decoder::{Decoded, FrameDecoder};
+use plainws::frame::{FrameHeader, Opcode, Role, encode_frame};
+use plainws::{Config, Message};
+
+pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+pub const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+/// The RFC's example request, for `path`.
+pub fn upgrade_request(path: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+}
+
+/// A masked client frame.
+pub fn client_frame(opcode: Opcode, fin: bool, payload: &[u8]) -> Vec<u8> {
+    let mut header = FrameHeader::new(opcode, payload.len() as u64, Some(MASK));
+    header.fin = fin;
+    let mut out = Vec::new();
+    encode_frame(&mut out, &header, payload);
+    out
+}
+
+/// A Close frame body.
+pub fn close_payload(code: u16, reason: &str) -> Vec<u8> {
+    let mut payload = code.to_be_bytes().to_vec();
+    payload.extend_from_slice(reason.as_bytes());
+    payload
+}
+
+/// A server on a free loopback port running `handler` for each connection
+/// on its own thread. Returns the address; the listener thread lives until
+/// the test process ends.
+pub fn spawn_server<H>(handler: H) -> SocketAddr
+where
+    H: Fn(TcpStream) + Send + Sync + Clone + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let handler = handler.clone();
+            thread::spawn(move || handler(stream));
+        }
+    });
+    addr
+}
+
+/// An echo handler with `config`: echoes text and binary until the end.
+pub fn echo_with(config: Config) -> impl Fn(TcpStream) + Send + Sync + Clone + 'static {
+    move |stream| {
+        let Ok(ws) = plainws::accept_with(stream, config.clone(), |_| Ok(Default::default()))
+        else {
+            return;
+        };
+        let (mut receiver, sender) = ws.split();
+        while let Ok(message) = receiver.recv() {
+            let sent = match message {
+                Message::Text(text) => sender.send_text(&text),
+                Message::Binary(data) => sender.send_binary(&data),
+                _ => Ok(()),
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// One frame read by a [`RawClient`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub header: FrameHeader,
+    pub payload: Vec<u8>,
+}
+
+impl Frame {
+    /// The close code of a Close frame, if it has one.
+    pub fn close_code(&self) -> Option<u16> {
+        (self.header.opcode == Opcode::Close && self.payload.len() >= 2)
+            .then(|| u16::from_be_bytes([self.payload[0], self.payload[1]]))
+    }
+}
+
+/// What the peer did when a test waited for a frame.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    Frame(Frame),
+    /// The server closed the TCP connection.
+    Eof,
+    /// Nothing arrived in time.
+    Timeout,
+}
+
+/// A client that speaks raw bytes.
+pub struct RawClient {
+    pub stream: TcpStream,
+    decoder: FrameDecoder,
+    pending: Vec<u8>,
+    current: Option<Frame>,
+}
+
+impl RawClient {
+    pub fn connect(addr: SocketAddr) -> RawClient {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        RawClient {
+            stream,
+            decoder: FrameDecoder::new(Role::Client, u64::MAX >> 1),
+            pending: Vec::new(),
+            current: None,
+        }
+    }
+
+    /// Connects and completes the handshake, asserting a 101.
+    pub fn open(addr: SocketAddr) -> RawClient {
+        let mut client = RawClient::connect(addr);
+        client.send(upgrade_request("/").as_bytes());
+        let head = client.read_http_head();
+        assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+        client
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+    }
+
+    /// Writes, reporting failure instead of panicking (the server may have
+    /// closed the connection already).
+    pub fn try_send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    pub fn send_frame(&mut self, opcode: Opcode, fin: bool, payload: &[u8]) {
+        self.send(&client_frame(opcode, fin, payload));
+    }
+
+    /// Reads an HTTP response head (and keeps what follows it).
+    pub fn read_http_head(&mut self) -> String {
+        loop {
+            if let Some(end) = find(&self.pending, b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.pending[..end + 4]).into_owned();
+                self.pending.drain(..end + 4);
+                return head;
+            }
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => {
+                    return String::from_utf8_lossy(&self.pending).into_owned();
+                }
+                Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Reads a whole HTTP response (head and body) until the server closes.
+    pub fn read_http_response(&mut self) -> String {
+        let mut all = std::mem::take(&mut self.pending);
+        let _ = self.stream.read_to_end(&mut all);
+        String::from_utf8_lossy(&all).into_owned()
+    }
+
+    /// The next frame, end of stream, or a timeout after `within`.
+    pub fn next(&mut self, within: Duration) -> Next {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(frame) = self.decode_pending() {
+                return Next::Frame(frame);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Next::Timeout;
+            }
+            self.stream.set_read_timeout(Some(left)).expect("timeout");
+            let mut chunk = vec![0u8; 64 << 10];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return Next::Eof,
+                Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Next::Timeout;
+                }
+                Err(_) => return Next::Eof,
+            }
+        }
+    }
+
+    /// The next frame; panics on anything else.
+    pub fn frame(&mut self) -> Frame {
+        match self.next(Duration::from_secs(10)) {
+            Next::Frame(frame) => frame,
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    /// Expects a Close with `code` and then the server closing TCP.
+    pub fn expect_close(&mut self, code: u16) {
+        let frame = self.frame();
+        assert_eq!(frame.header.opcode, Opcode::Close, "{frame:?}");
+        assert_eq!(
+            frame.close_code(),
+            Some(code),
+            "{:?}",
+            String::from_utf8_lossy(&frame.payload)
+        );
+        assert_eq!(
+            self.next(Duration::from_secs(10)),
+            Next::Eof,
+            "server must close TCP"
+        );
+    }
+
+    fn decode_pending(&mut self) -> Option<Frame> {
+        let mut used_total = 0;
+        let mut result = None;
+        loop {
+            let (used, step) = self
+                .decoder
+                .decode(&mut self.pending[used_total..])
+                .expect("the server sent an invalid frame");
+            used_total += used;
+            match step {
+                Decoded::NeedMore => break,
+                Decoded::Header(header) => {
+                    self.current = Some(Frame {
+                        header,
+                        payload: Vec::new(),
+                    })
+                }
+                Decoded::Payload { data, frame_end } => {
+                    let frame = self.current.as_mut().expect("payload after header");
+                    frame.payload.extend_from_slice(data);
+                    if frame_end {
+                        result = self.current.take();
+                        break;
+                    }
+                }
+            }
+        }
+        self.pending.drain(..used_total);
+        result
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Threads of this process, from `/proc/self/status`.
+pub fn thread_count() -> Option<usize> {
+    proc_status_field("Threads:")
+}
+
+/// Resident memory of this process in KiB.
+pub fn rss_kib() -> Option<usize> {
+    proc_status_field("VmRSS:")
+}
+
+/// Open file descriptors of this process.
+pub fn fd_count() -> Option<usize> {
+    std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
+}
+
+fn proc_status_field(name: &str) -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|line| line.starts_with(name))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Waits until `f` returns true or `within` passes; returns the last answer.
+pub fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Spawns a thread and returns its handle (a shorthand for tests).
+pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
+    thread::spawn(f)
+}
