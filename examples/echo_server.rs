@@ -5,41 +5,30 @@
 //! cargo run --release --example echo_server -- 127.0.0.1:9001
 //! ```
 
-use std::net::{TcpListener, TcpStream};
-use std::thread;
-
-use plainws::{Error, Message};
+use plainws::{Error, Incoming, Message, Server, ServerOptions};
 
 fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9001".into());
-    let listener = TcpListener::bind(&addr)?;
-    eprintln!("echo_server listening on ws://{addr}");
-    for stream in listener.incoming() {
-        let stream = match stream {
-            Ok(stream) => stream,
-            Err(e) => {
-                eprintln!("accept: {e}");
-                continue;
+    let options = ServerOptions {
+        // Idle connections cost a thread each: keep its stack small.
+        thread_stack_size: 64 << 10,
+        ..ServerOptions::default()
+    };
+    let server = Server::bind(&addr, options)?;
+    eprintln!("echo_server listening on ws://{}", server.local_addr());
+    server.run(|incoming| {
+        if let Err(e) = echo(incoming) {
+            if !matches!(e, Error::ConnectionClosed) {
+                eprintln!("connection: {e}");
             }
-        };
-        let spawned = thread::Builder::new().stack_size(64 << 10).spawn(move || {
-            if let Err(e) = echo(stream) {
-                if !matches!(e, Error::ConnectionClosed) {
-                    eprintln!("connection: {e}");
-                }
-            }
-        });
-        if let Err(e) = spawned {
-            eprintln!("spawn: {e}");
         }
-    }
-    Ok(())
+    })
 }
 
-fn echo(stream: TcpStream) -> Result<(), Error> {
-    let (mut receiver, sender) = plainws::accept(stream)?.split();
+fn echo(incoming: Incoming) -> Result<(), Error> {
+    let (mut receiver, sender) = incoming.accept_with(|_| Ok(Default::default()))?.split();
     loop {
         match receiver.recv()? {
             Message::Text(text) => sender.send_text(&text)?,

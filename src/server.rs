@@ -66,6 +66,9 @@ struct State {
 #[derive(Debug, Default)]
 struct Live {
     threads: usize,
+    /// Connections still in their opening handshake: shut down on shutdown.
+    handshaking: HashMap<u64, TcpStream>,
+    /// Upgraded connections: closed with 1001 on shutdown.
     senders: HashMap<u64, Sender>,
 }
 
@@ -175,6 +178,9 @@ impl Server {
             return;
         }
         let id = self.state.next_id.fetch_add(1, Ordering::Relaxed);
+        if let (Ok(handle), Ok(mut live)) = (stream.try_clone(), self.state.live.lock()) {
+            live.handshaking.insert(id, handle);
+        }
         let incoming = Incoming {
             stream,
             peer,
@@ -223,6 +229,7 @@ impl State {
     fn leave(&self, id: u64) {
         if let Ok(mut live) = self.live.lock() {
             live.senders.remove(&id);
+            live.handshaking.remove(&id);
             live.threads -= 1;
             if live.threads == 0 {
                 self.all_done.notify_all();
@@ -232,6 +239,7 @@ impl State {
 
     fn register(&self, id: u64, sender: Sender) {
         if let Ok(mut live) = self.live.lock() {
+            live.handshaking.remove(&id);
             live.senders.insert(id, sender);
         }
     }
@@ -247,7 +255,13 @@ impl ServerHandle {
         // Wake the accept loop with a connection of our own.
         let _ = TcpStream::connect_timeout(&state.local_addr, Duration::from_secs(1));
         let senders: Vec<Sender> = match state.live.lock() {
-            Ok(live) => live.senders.values().cloned().collect(),
+            Ok(live) => {
+                // Mid-handshake connections have no close handshake to do.
+                for stream in live.handshaking.values() {
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                }
+                live.senders.values().cloned().collect()
+            }
             Err(_) => Vec::new(),
         };
         for sender in senders {

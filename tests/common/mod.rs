@@ -269,6 +269,20 @@ pub fn thread_count() -> Option<usize> {
     proc_status_field("Threads:")
 }
 
+/// Threads of this process that plainws started (they are all named
+/// `plainws-...`), from `/proc/self/task/*/comm`. Unlike [`thread_count`],
+/// the test harness's own threads do not count.
+pub fn plainws_thread_count() -> Option<usize> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    Some(
+        tasks
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+            .filter(|name| name.starts_with("plainws"))
+            .count(),
+    )
+}
+
 /// Resident memory of this process in KiB.
 pub fn rss_kib() -> Option<usize> {
     proc_status_field("VmRSS:")
@@ -307,4 +321,94 @@ pub fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
 /// Spawns a thread and returns its handle (a shorthand for tests).
 pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
     thread::spawn(f)
+}
+
+/// Serializes the tests of one binary that count threads and descriptors.
+pub static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A `plainws::Server` running an echo handler, for tests that then check
+/// that every thread and descriptor it used is released.
+pub struct Fixture {
+    pub addr: SocketAddr,
+    pub handle: plainws::ServerHandle,
+    run: Option<JoinHandle<()>>,
+    threads_before: Option<usize>,
+    fds_before: Option<usize>,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Fixture {
+    pub fn echo(options: plainws::ServerOptions) -> Fixture {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let threads_before = plainws_thread_count();
+        let fds_before = fd_count();
+        let server = plainws::Server::bind("127.0.0.1:0", options).expect("bind");
+        let addr = server.local_addr();
+        let handle = server.handle();
+        let run = thread::spawn(move || {
+            server
+                .run(|incoming| {
+                    let Ok(ws) = incoming.accept_with(|_| Ok(Default::default())) else {
+                        return;
+                    };
+                    let (mut receiver, sender) = ws.split();
+                    while let Ok(message) = receiver.recv() {
+                        let sent = match message {
+                            Message::Text(text) => sender.send_text(&text),
+                            Message::Binary(data) => sender.send_binary(&data),
+                            _ => Ok(()),
+                        };
+                        if sent.is_err() {
+                            break;
+                        }
+                    }
+                })
+                .expect("server runs");
+        });
+        Fixture {
+            addr,
+            handle,
+            run: Some(run),
+            threads_before,
+            fds_before,
+            _serial: serial,
+        }
+    }
+
+    /// Asserts that a fresh client is still echoed.
+    pub fn still_serves(&self) {
+        let mut client = RawClient::open(self.addr);
+        client.send_frame(Opcode::Text, true, b"still there?");
+        let frame = client.frame();
+        assert_eq!(
+            frame.payload, b"still there?",
+            "the server must still serve"
+        );
+        client.send_frame(Opcode::Close, true, &close_payload(1000, ""));
+        client.expect_close(1000);
+    }
+
+    /// Shuts the server down and asserts threads and descriptors are back
+    /// where they were before it started.
+    pub fn finish(mut self) {
+        assert!(self.handle.shutdown(), "shutdown ended every connection");
+        if let Some(run) = self.run.take() {
+            run.join().expect("server thread");
+        }
+        if let Some(before) = self.threads_before {
+            assert!(
+                eventually(Duration::from_secs(5), || plainws_thread_count()
+                    <= Some(before)),
+                "plainws threads: before {before}, after {:?}",
+                plainws_thread_count()
+            );
+        }
+        if let Some(before) = self.fds_before {
+            assert!(
+                eventually(Duration::from_secs(5), || fd_count() <= Some(before)),
+                "file descriptors: before {before}, after {:?}",
+                fd_count()
+            );
+        }
+    }
 }
