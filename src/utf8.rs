@@ -38,33 +38,56 @@ impl Utf8Validator {
     ///
     /// Bytes that may still begin a valid character are held back. On error
     /// `out` holds the text up to the last complete character before it.
-    pub fn feed(&mut self, mut piece: &[u8], out: &mut String) -> Result<(), Utf8Error> {
-        if self.pending_len > 0 {
-            piece = self.complete_pending(piece, out)?;
-        }
-        match str::from_utf8(piece) {
-            Ok(text) => {
-                out.push_str(text);
-                self.consumed += piece.len();
-                Ok(())
-            }
+    pub fn feed(&mut self, piece: &[u8], out: &mut String) -> Result<(), Utf8Error> {
+        let piece = self.complete_pending(piece, out)?;
+        let text = self.validate_body(piece, out)?;
+        out.push_str(text);
+        Ok(())
+    }
+
+    /// Validates the next piece without keeping the text.
+    pub fn check(&mut self, piece: &[u8]) -> Result<(), Utf8Error> {
+        let mut scratch = String::new();
+        let piece = self.complete_pending(piece, &mut scratch)?;
+        self.validate_body(piece, &mut scratch).map(|_| ())
+    }
+
+    /// Validates `piece` in one pass of `std::str::from_utf8`: everything up
+    /// to a truncated last character, which is checked as far as it goes
+    /// and held in `pending`. Only on error is the valid prefix validated
+    /// again, to hand it to `out`.
+    fn validate_body<'a>(
+        &mut self,
+        piece: &'a [u8],
+        out: &mut String,
+    ) -> Result<&'a str, Utf8Error> {
+        let (body, tail) = piece.split_at(incomplete_tail_start(piece));
+        let text = match str::from_utf8(body) {
+            Ok(text) => text,
             Err(e) => {
-                let (valid, rest) = piece.split_at(e.valid_up_to());
-                // `valid` was just checked, so this cannot fail.
-                out.push_str(str::from_utf8(valid).map_err(|_| self.error_here())?);
+                let valid = &body[..e.valid_up_to()];
+                out.push_str(str::from_utf8(valid).unwrap_or_default());
                 self.consumed += valid.len();
-                match e.error_len() {
-                    Some(_) => Err(self.error_here()),
-                    None => {
-                        // A truncated character at the end: keep it for later.
-                        self.pending[..rest.len()].copy_from_slice(rest);
-                        self.pending_len = rest.len();
-                        self.consumed += rest.len();
-                        Ok(())
-                    }
+                return Err(self.error_here());
+            }
+        };
+        self.consumed += body.len();
+        if !tail.is_empty() {
+            match str::from_utf8(tail) {
+                // A proper prefix of a character: wait for the rest.
+                Err(e) if e.valid_up_to() == 0 && e.error_len().is_none() => {
+                    self.pending[..tail.len()].copy_from_slice(tail);
+                    self.pending_len = tail.len();
+                    self.consumed += tail.len();
+                }
+                // Already invalid (or, impossibly, complete): fail here.
+                _ => {
+                    out.push_str(text);
+                    return Err(self.error_here());
                 }
             }
         }
+        Ok(text)
     }
 
     /// Checks that the stream did not end inside a character.
@@ -123,6 +146,27 @@ impl Utf8Validator {
             valid_up_to: self.consumed,
         }
     }
+}
+
+/// Where a character cut off by the end of `piece` starts, or
+/// `piece.len()` when the last character is complete (or invalid: the
+/// validator then reports it). A character is at most four bytes, so at
+/// most three are looked at.
+fn incomplete_tail_start(piece: &[u8]) -> usize {
+    let len = piece.len();
+    for back in 1..=len.min(3) {
+        let byte = piece[len - back];
+        if byte & 0xC0 != 0x80 {
+            let needed = match byte {
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF7 => 4,
+                _ => 1,
+            };
+            return if back < needed { len - back } else { len };
+        }
+    }
+    len
 }
 
 #[cfg(test)]

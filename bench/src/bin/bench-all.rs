@@ -1,0 +1,503 @@
+//! Runs every workload against every server in alternating rounds and prints
+//! a markdown table of medians with ratios to tungstenite.
+//!
+//! Each (round, workload, server) gets a freshly started server process on
+//! 127.0.0.1, so no run inherits another's heap or threads.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use plainws_bench::load::{self, Report, Workload};
+use plainws_bench::procfs;
+
+const USAGE: &str = "\
+usage: bench-all [--quick] [--rounds N] [--secs S] [--idle-conns N] [--servers LIST]
+  --quick          smoke run (~30 s): 3 rounds, 0.3 s per workload, 300 idle conns
+  --rounds N       rounds (default 5)
+  --secs S         seconds per workload run (default 2)
+  --idle-conns N   connections held open by the idle workload (default 2000)
+  --servers LIST   comma-separated subset of tungstenite,fastwebsockets,plainws,go-seed
+  --no-pin         don't pin the load generator to CPU 0 and the servers to the other CPUs
+Server binaries are looked up next to this executable; go-seed is skipped if absent.";
+
+struct Server {
+    name: &'static str,
+    bin: &'static str,
+    port: u16,
+    /// Serves the binary/text echo workloads (the Go seed only does JSON).
+    echo: bool,
+    /// Needs `--json` for the JSON workload (the Go seed always does JSON).
+    json_flag: bool,
+}
+
+const SERVERS: [Server; 4] = [
+    Server {
+        name: "tungstenite",
+        bin: "ws-tungstenite",
+        port: 9101,
+        echo: true,
+        json_flag: true,
+    },
+    Server {
+        name: "fastwebsockets",
+        bin: "ws-fastwebsockets",
+        port: 9102,
+        echo: true,
+        json_flag: true,
+    },
+    Server {
+        name: "plainws",
+        bin: "ws-plainws",
+        port: 9103,
+        echo: true,
+        json_flag: true,
+    },
+    Server {
+        name: "go-seed",
+        bin: "go-seed",
+        port: 9104,
+        echo: false,
+        json_flag: false,
+    },
+];
+
+const BASELINE: &str = "tungstenite";
+
+/// CPUs' worth of use by other processes above which a run is flagged.
+const NOISY: f64 = 0.1;
+
+/// Table rows: (label, higher is better).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Metric {
+    SmallRate,
+    JsonRate,
+    LargeRate,
+    P50,
+    P99,
+    SmallCpu,
+    JsonCpu,
+    LargeCpu,
+    IdleKib,
+    IdleThreads,
+}
+
+impl Metric {
+    const ALL: [Metric; 10] = [
+        Metric::SmallRate,
+        Metric::JsonRate,
+        Metric::LargeRate,
+        Metric::P50,
+        Metric::P99,
+        Metric::SmallCpu,
+        Metric::JsonCpu,
+        Metric::LargeCpu,
+        Metric::IdleKib,
+        Metric::IdleThreads,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Metric::SmallRate => "small: msgs/s ↑",
+            Metric::JsonRate => "json: msgs/s ↑",
+            Metric::LargeRate => "large: MB/s ↑",
+            Metric::P50 => "latency: p50 µs ↓",
+            Metric::P99 => "latency: p99 µs ↓",
+            Metric::SmallCpu => "small: server CPU µs/msg ↓",
+            Metric::JsonCpu => "json: server CPU µs/msg ↓",
+            Metric::LargeCpu => "large: server CPU µs/MiB msg ↓",
+            Metric::IdleKib => "idle: RSS KiB/conn ↓",
+            Metric::IdleThreads => "idle: server threads",
+        }
+    }
+}
+
+struct Options {
+    rounds: usize,
+    secs: f64,
+    idle_conns: usize,
+    servers: Vec<&'static Server>,
+    pin: bool,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut o = Options {
+        rounds: 5,
+        secs: 2.0,
+        idle_conns: 2000,
+        servers: SERVERS.iter().collect(),
+        pin: true,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        if flag == "--quick" {
+            (o.rounds, o.secs, o.idle_conns) = (3, 0.3, 300);
+            continue;
+        }
+        if flag == "--no-pin" {
+            o.pin = false;
+            continue;
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let bad = || format!("{flag}: bad value {value:?}");
+        match flag.as_str() {
+            "--rounds" => o.rounds = value.parse().map_err(|_| bad())?,
+            "--secs" => o.secs = value.parse().map_err(|_| bad())?,
+            "--idle-conns" => o.idle_conns = value.parse().map_err(|_| bad())?,
+            "--servers" => {
+                o.servers = value
+                    .split(',')
+                    .map(|n| SERVERS.iter().find(|s| s.name == n).ok_or_else(bad))
+                    .collect::<Result<_, _>>()?
+            }
+            _ => return Err(format!("unknown option {flag}")),
+        }
+    }
+    if o.rounds == 0 || o.secs <= 0.0 || o.idle_conns == 0 {
+        return Err("--rounds, --secs and --idle-conns must be positive".into());
+    }
+    Ok(o)
+}
+
+fn main() -> ExitCode {
+    let opts = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // Servers started from here inherit the raised open-files limit.
+    procfs::raise_nofile_limit();
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+    // Pinned, runs don't depend on where the scheduler happens to put the two
+    // sides (on a 2-CPU VM a same-CPU wake-up is ~4x faster than a cross-CPU one).
+    let server_cpus = if opts.pin && cpus >= 2 {
+        if let Err(e) = procfs::set_affinity(&procfs::cpu_set([0])) {
+            eprintln!("cannot pin the load generator: {e}");
+            return ExitCode::FAILURE;
+        }
+        Some(procfs::cpu_set(1..cpus))
+    } else {
+        None
+    };
+    let bin_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let log_dir = std::env::temp_dir().join("plainws-bench-logs");
+    if let Err(e) = fs::create_dir_all(&log_dir) {
+        eprintln!("cannot create {}: {e}", log_dir.display());
+        return ExitCode::FAILURE;
+    }
+    let servers: Vec<&Server> = opts
+        .servers
+        .iter()
+        .copied()
+        .filter(|s| {
+            // Each invocation starts with fresh logs (runs within it append).
+            let _ = fs::remove_file(log_dir.join(format!("{}.log", s.name)));
+            let found = bin_dir.join(s.bin).is_file();
+            if !found {
+                let hint = if s.echo {
+                    "run bench/run.sh"
+                } else {
+                    "Go not installed?"
+                };
+                eprintln!(
+                    "skipping {}: {} not found in {} ({hint})",
+                    s.name,
+                    s.bin,
+                    bin_dir.display()
+                );
+            }
+            found
+        })
+        .collect();
+
+    let started = Instant::now();
+    let mut results: BTreeMap<(&str, Metric), Vec<f64>> = BTreeMap::new();
+    let mut failures = 0;
+    let mut disturbed = 0;
+    for round in 1..=opts.rounds {
+        for w in Workload::ALL {
+            for s in &servers {
+                if !s.echo && w != Workload::Json && w != Workload::Idle {
+                    continue;
+                }
+                match run_one(s, w, &opts, &bin_dir, &log_dir, server_cpus) {
+                    Ok((r, others)) => {
+                        let noisy = if others > NOISY {
+                            disturbed += 1;
+                            format!(" [other processes used {:.0}% of a CPU]", others * 100.0)
+                        } else {
+                            String::new()
+                        };
+                        eprintln!(
+                            "round {round}/{} {:<14} {}{noisy}",
+                            opts.rounds,
+                            s.name,
+                            r.summary(w)
+                        );
+                        for (m, v) in metrics(w, &r) {
+                            results.entry((s.name, m)).or_default().push(v);
+                        }
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        eprintln!(
+                            "round {round}/{} {:<14} {} FAILED: {e} (server log: {})",
+                            opts.rounds,
+                            s.name,
+                            w.name(),
+                            log_dir.join(format!("{}.log", s.name)).display()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    let pinning = match server_cpus {
+        Some(_) if cpus == 2 => "load generator on CPU 0, servers on CPU 1".to_string(),
+        Some(_) => format!("load generator on CPU 0, servers on CPUs 1-{}", cpus - 1),
+        None => "unpinned".to_string(),
+    };
+    println!(
+        "\nMedians of {} rounds, {} s per workload run, {} idle connections; \
+         {cpus} CPUs, {pinning}; took {:.0} s.",
+        opts.rounds,
+        opts.secs,
+        opts.idle_conns,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "Ratios are to {BASELINE} (↑: higher is better, ↓: lower is better). \
+         small/json: 4 conns × 16 in flight, 32 B / JSON text; large: 2 conns × 1 MiB; \
+         latency: 1 conn, 32 B ping-pong; CPU = server utime+stime.\n"
+    );
+    print_table(&servers, &results);
+    if disturbed > 0 {
+        println!(
+            "\n**Warning**: in {disturbed} run(s) other processes used more than \
+             {:.0}% of a CPU: these numbers are noisy; rerun on a quiet machine.",
+            NOISY * 100.0
+        );
+    }
+    if failures > 0 {
+        eprintln!("\n{failures} workload run(s) failed");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+fn metrics(w: Workload, r: &Report) -> Vec<(Metric, f64)> {
+    let cpu = r.cpu_us_per_msg();
+    let mut out = Vec::new();
+    match w {
+        Workload::Small => {
+            out.push((Metric::SmallRate, r.msgs_per_sec()));
+            out.extend(cpu.map(|c| (Metric::SmallCpu, c)));
+        }
+        Workload::Json => {
+            out.push((Metric::JsonRate, r.msgs_per_sec()));
+            out.extend(cpu.map(|c| (Metric::JsonCpu, c)));
+        }
+        Workload::Large => {
+            out.push((Metric::LargeRate, r.mb_per_sec()));
+            out.extend(cpu.map(|c| (Metric::LargeCpu, c)));
+        }
+        Workload::Latency => {
+            out.extend(r.rtt_us(0.5).map(|v| (Metric::P50, v)));
+            out.extend(r.rtt_us(0.99).map(|v| (Metric::P99, v)));
+        }
+        Workload::Idle => {
+            if let Some(i) = &r.idle {
+                out.push((Metric::IdleKib, i.kib_per_conn()));
+                out.push((Metric::IdleThreads, i.after.threads as f64));
+            }
+        }
+    }
+    out
+}
+
+fn run_one(
+    s: &Server,
+    w: Workload,
+    opts: &Options,
+    bin_dir: &Path,
+    log_dir: &Path,
+    cpus: Option<libc::cpu_set_t>,
+) -> Result<(Report, f64), String> {
+    let addr = format!("127.0.0.1:{}", s.port);
+    let mut args = vec![addr.as_str()];
+    if w == Workload::Json && s.json_flag {
+        args.push("--json");
+    }
+    let log = log_dir.join(format!("{}.log", s.name));
+    let server = ServerProcess::start(&bin_dir.join(s.bin), &args, &log, cpus)?;
+    let mut cfg = w.config(&addr);
+    cfg.pid = Some(server.child.id());
+    cfg.duration = Duration::from_secs_f64(opts.secs);
+    cfg.idle_conns = opts.idle_conns;
+    let before = Usage::now(server.child.id());
+    let report = load::run(w, &cfg).map_err(|e| e.to_string())?;
+    let others = match (before, Usage::now(server.child.id())) {
+        (Ok(before), Ok(after)) => after.others_since(&before),
+        _ => 0.0,
+    };
+    Ok((report, others))
+}
+
+/// CPU use of the machine, this process and the server at one instant, to
+/// spot runs disturbed by other processes (a compile on the same machine).
+struct Usage {
+    at: Instant,
+    machine: Duration,
+    ours: Duration,
+}
+
+impl Usage {
+    fn now(server_pid: u32) -> std::io::Result<Usage> {
+        Ok(Usage {
+            at: Instant::now(),
+            machine: procfs::machine_busy()?,
+            ours: procfs::cpu_time(std::process::id())? + procfs::cpu_time(server_pid)?,
+        })
+    }
+
+    /// CPUs' worth of time used by everything else since `earlier`.
+    fn others_since(&self, earlier: &Usage) -> f64 {
+        let machine = self.machine.saturating_sub(earlier.machine);
+        let ours = self.ours.saturating_sub(earlier.ours);
+        machine.saturating_sub(ours).as_secs_f64()
+            / self.at.duration_since(earlier.at).as_secs_f64()
+    }
+}
+
+/// A server child process, killed when dropped (and by the kernel if this
+/// process dies first: `PR_SET_PDEATHSIG`).
+struct ServerProcess {
+    child: Child,
+}
+
+impl ServerProcess {
+    /// Starts `program args` and waits until it accepts connections on `args[0]`.
+    fn start(
+        program: &Path,
+        args: &[&str],
+        log: &Path,
+        cpus: Option<libc::cpu_set_t>,
+    ) -> Result<ServerProcess, String> {
+        let name = program.file_name().unwrap_or_default().to_string_lossy();
+        let addr = args[0];
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| format!("log file: {e}"))?;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            // The Go seed prints a line per message: discard stdout.
+            .stdout(Stdio::null())
+            .stderr(log);
+        // SAFETY: prctl and sched_setaffinity are async-signal-safe system calls.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                match &cpus {
+                    Some(set) => procfs::set_affinity(set),
+                    None => Ok(()),
+                }
+            });
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", program.display()))?;
+        let mut server = ServerProcess { child };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if TcpStream::connect(addr).is_ok() {
+                break;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("{name} exited at start: {status}"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{name} not listening on {addr} after 10 s"));
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        // Let it settle (and drop the probe connection) before baselines are read.
+        thread::sleep(Duration::from_millis(200));
+        Ok(server)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn median(v: &[f64]) -> Option<f64> {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+fn fmt_num(v: f64) -> String {
+    if v >= 1000.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn print_table(servers: &[&Server], results: &BTreeMap<(&str, Metric), Vec<f64>>) {
+    let med = |s: &str, m: Metric| results.get(&(s, m)).and_then(|v| median(v));
+    print!("| metric |");
+    for s in servers {
+        print!(" {} |", s.name);
+    }
+    print!("\n|---|");
+    for _ in servers {
+        print!("---:|");
+    }
+    println!();
+    for m in Metric::ALL {
+        if servers.iter().all(|s| med(s.name, m).is_none()) {
+            continue;
+        }
+        print!("| {} |", m.label());
+        let base = med(BASELINE, m);
+        for s in servers {
+            match (med(s.name, m), base) {
+                (Some(v), Some(b)) if s.name != BASELINE && b > 0.0 => {
+                    print!(" {} ({:.2}×) |", fmt_num(v), v / b)
+                }
+                (Some(v), _) => print!(" {} |", fmt_num(v)),
+                (None, _) => print!(" — |"),
+            }
+        }
+        println!();
+    }
+}
