@@ -17,6 +17,9 @@ cd "$(dirname "$0")"
 trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
 
 cargo build --release --bins
+# plainws is measured with its own programs: the echo server example and the
+# JSON echo server.
+cargo build --release -p plainws --example echo_server --bin plainws
 target_dir=$(cargo metadata --format-version 1 --no-deps |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 bin_dir="$target_dir/release"

@@ -34,6 +34,8 @@ struct Server {
     echo: bool,
     /// Needs `--json` for the JSON workload (the Go seed always does JSON).
     json_flag: bool,
+    /// A different program for the JSON workload, started with `--addr ADDR`.
+    json_bin: Option<&'static str>,
 }
 
 const SERVERS: [Server; 4] = [
@@ -43,6 +45,7 @@ const SERVERS: [Server; 4] = [
         port: 9101,
         echo: true,
         json_flag: true,
+        json_bin: None,
     },
     Server {
         name: "fastwebsockets",
@@ -50,13 +53,17 @@ const SERVERS: [Server; 4] = [
         port: 9102,
         echo: true,
         json_flag: true,
+        json_bin: None,
     },
     Server {
         name: "plainws",
-        bin: "ws-plainws",
+        // The project's own programs: the Autobahn echo server for the echo
+        // workloads, the JSON echo server (`cargo run --release`) for JSON.
+        bin: "examples/echo_server",
         port: 9103,
         echo: true,
-        json_flag: true,
+        json_flag: false,
+        json_bin: Some("plainws"),
     },
     Server {
         name: "go-seed",
@@ -64,6 +71,7 @@ const SERVERS: [Server; 4] = [
         port: 9104,
         echo: false,
         json_flag: false,
+        json_bin: None,
     },
 ];
 
@@ -340,11 +348,17 @@ fn run_one(
 ) -> Result<(Report, f64), String> {
     let addr = format!("127.0.0.1:{}", s.port);
     let mut args = vec![addr.as_str()];
-    if w == Workload::Json && s.json_flag {
-        args.push("--json");
+    let mut bin = s.bin;
+    if w == Workload::Json {
+        if let Some(json_bin) = s.json_bin {
+            bin = json_bin;
+            args.insert(0, "--addr");
+        } else if s.json_flag {
+            args.push("--json");
+        }
     }
     let log = log_dir.join(format!("{}.log", s.name));
-    let server = ServerProcess::start(&bin_dir.join(s.bin), &args, &log, cpus)?;
+    let server = ServerProcess::start(&bin_dir.join(bin), &args, &log, cpus)?;
     let mut cfg = w.config(&addr);
     cfg.pid = Some(server.child.id());
     cfg.duration = Duration::from_secs_f64(opts.secs);
