@@ -103,6 +103,7 @@ pub mod random;
 mod receiver;
 mod sender;
 pub mod server;
+pub mod trace;
 pub mod transport;
 pub mod url;
 pub mod utf8;

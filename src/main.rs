@@ -15,6 +15,7 @@ use std::thread;
 use std::time::Instant;
 
 use plainws::frame::FrameHeader;
+use plainws::trace::format_frame;
 use plainws::{
     Accept, CloseCode, Direction, Error, Incoming, Message, Request, Response, Server,
     ServerOptions,
@@ -228,24 +229,12 @@ fn read_loop(receiver: &mut plainws::Receiver, queue: &SyncSender<Reply>) -> (u6
     }
 }
 
-/// `--trace`: one line per frame.
+/// `--trace`: one line per frame, after the connection thread's name.
 fn trace_frame(direction: Direction, header: &FrameHeader, preview: &[u8]) {
-    let arrow = match direction {
-        Direction::Incoming => "<-",
-        Direction::Outgoing => "->",
-    };
-    let mask = header.mask.map_or("none".into(), |k| {
-        format!("{:02x}{:02x}{:02x}{:02x}", k[0], k[1], k[2], k[3])
-    });
-    let thread = thread::current();
     println!(
-        "[{}] {arrow} fin={} rsv={:03b} op={} mask={mask} len={} payload={:?}",
-        thread.name().unwrap_or("?"),
-        u8::from(header.fin),
-        header.rsv,
-        header.opcode,
-        header.payload_len,
-        String::from_utf8_lossy(preview),
+        "[{}] {}",
+        thread::current().name().unwrap_or("?"),
+        format_frame(direction, header, preview)
     );
 }
 
