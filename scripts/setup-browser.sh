@@ -38,8 +38,11 @@ fi
 
 echo "setup-browser: installing chromium with apt-get" >&2
 export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq >&2 || die "apt-get update failed (is the package mirror reachable?)"
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >&2 \
-    || die "apt-get install chromium failed"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+"${SUDO[@]}" apt-get update -qq >"$log" 2>&1 \
+    || { tail -n 20 "$log" >&2; die "apt-get update failed (is the package mirror reachable?)"; }
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >"$log" 2>&1 \
+    || { tail -n 20 "$log" >&2; die "apt-get install chromium failed"; }
 browser="$(find_browser)" || die "chromium installed but not found on PATH"
 echo "$browser"

@@ -4,7 +4,8 @@
 //! `{"cmd": "Thanks for your message: ..."}`. Each connection has a reader
 //! thread and a writer thread joined by a bounded channel of 20, as in the
 //! seed; every error, close and release is handled. `GET /` serves a page
-//! that talks to `/echo` from a browser.
+//! that talks to `/echo` from a browser (`/?auto=hello` sends `hello` as
+//! soon as the connection opens).
 //!
 //! ```text
 //! cargo run --release -- [--addr 127.0.0.1:1235] [--trace] [--allow-origin URL]...
@@ -251,7 +252,12 @@ const PAGE: &str = r#"<!doctype html>
 <script>
 const log = (line) => { document.getElementById("log").textContent += line + "\n"; };
 const ws = new WebSocket(`ws://${location.host}/echo`);
-ws.onopen = () => { document.getElementById("status").textContent = "open"; };
+// `/?auto=TEXT` sends {"cmd": TEXT} once open (for scripts/browser-test.sh).
+const auto = new URLSearchParams(location.search).get("auto");
+ws.onopen = () => {
+  document.getElementById("status").textContent = "open";
+  if (auto !== null) { document.getElementById("cmd").value = auto; document.getElementById("form").requestSubmit(); }
+};
 ws.onclose = (e) => { document.getElementById("status").textContent = `closed (${e.code})`; };
 ws.onerror = () => { document.getElementById("status").textContent = "error"; };
 ws.onmessage = (e) => {
