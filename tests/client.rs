@@ -331,3 +331,57 @@ fn server_initiated_close_is_answered_and_reported() {
     }
     assert!(matches!(server.join(), Ok(Ok(Message::Close(Some(f)))) if f.code == CloseCode(4000)));
 }
+
+#[test]
+fn handshakes_over_a_transport_the_user_brings() {
+    // A stand-in for a TLS stream: any connected Transport will do, and a
+    // wss:// URL is fine here since the user supplied the security layer.
+    let (client_end, server_end) = plainws::transport::MemoryStream::pair();
+    let server = thread::spawn(move || {
+        let mut ws = plainws::accept_with(server_end, Config::default(), |request| {
+            assert_eq!(request.header("Host"), Some("example.test"));
+            assert_eq!(request.target(), "/feed?since=0");
+            Ok(Accept::default())
+        })
+        .expect("server accepts");
+        ws.send_text("welcome").expect("send");
+        ws.recv()
+    });
+    let mut ws = plainws::client_with_transport(
+        client_end,
+        "wss://example.test/feed?since=0",
+        ClientOptions::default(),
+    )
+    .expect("client handshake");
+    assert!(matches!(ws.recv(), Ok(Message::Text(t)) if t == "welcome"));
+    ws.send_binary(b"ack").expect("send");
+    assert!(matches!(server.join(), Ok(Ok(Message::Binary(b))) if b == b"ack"));
+}
+
+#[test]
+fn a_server_dripping_its_response_hits_one_deadline() {
+    let (listener, url) = listen("/");
+    let _server = serve_once(listener, |mut stream| {
+        read_request(&mut stream);
+        // Every byte comes well within a per-read timeout; the whole
+        // response never does.
+        for byte in b"HTTP/1.1 101 Switching Protocols\r\nX-Slow: yes"
+            .iter()
+            .cycle()
+            .take(60)
+        {
+            if stream.write_all(&[*byte]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(25));
+        }
+    });
+    let config = Config {
+        handshake_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let started = Instant::now();
+    let result = connect_with(&url, options(config));
+    assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");
+    assert!(started.elapsed() < Duration::from_millis(1000));
+}
