@@ -4,7 +4,8 @@
 //! [`connect`] and [`connect_with`] open a TCP connection themselves.
 //! TLS (`wss://`) is not built in: connect a TLS stream with the TLS crate
 //! of your choice, implement [`Transport`] for it, and hand it to
-//! [`client_with_transport`].
+//! [`client_with_transport`]. The repository's `docs/tls.md` has an
+//! adapter for rustls.
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
