@@ -8,8 +8,8 @@
 //!   handshake ([`handshake`]), message assembly ([`message`],
 //!   [`protocol`]) and close codes ([`close`]) are pure code over byte
 //!   slices: testable and fuzzable without a socket.
-//! - **Thin blocking shell** over `std::net::TcpStream`: [`accept`],
-//!   [`WebSocket`], [`Receiver`], [`Sender`].
+//! - **Thin blocking shell** over `std::net::TcpStream`: [`accept`] and
+//!   [`connect`], [`WebSocket`], [`Receiver`], [`Sender`].
 //! - **Two runtime dependencies**: `sha1` and `base64` (plus `serde` and
 //!   `serde_json` behind the default `json` feature).
 //!
@@ -36,6 +36,24 @@
 //! }
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! ## Quick start: a client
+//!
+//! ```no_run
+//! use plainws::Message;
+//!
+//! let mut ws = plainws::connect("ws://127.0.0.1:1235/echo")?;
+//! ws.send_text(r#"{"cmd": "hello"}"#)?;
+//! if let Message::Text(reply) = ws.recv()? {
+//!     println!("{reply}");
+//! }
+//! ws.close(plainws::CloseCode::NORMAL, "done")?;
+//! while !matches!(ws.recv()?, Message::Close(_)) {}
+//! # Ok::<(), plainws::Error>(())
+//! ```
+//!
+//! `wss://` is not built in: connect a TLS stream with your TLS crate,
+//! implement [`Transport`] for it, and call [`client_with_transport`].
 //!
 //! ## Concurrency
 //!
@@ -69,6 +87,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod client;
 pub mod close;
 pub mod config;
 pub mod decoder;
@@ -84,10 +103,13 @@ pub mod random;
 mod receiver;
 mod sender;
 pub mod server;
+pub mod trace;
 pub mod transport;
+pub mod url;
 pub mod utf8;
 mod websocket;
 
+pub use client::{ClientOptions, client_with_transport, connect, connect_with};
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, Direction, Keepalive, Tracer};
 pub use error::{Error, Result};

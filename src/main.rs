@@ -4,7 +4,8 @@
 //! `{"cmd": "Thanks for your message: ..."}`. Each connection has a reader
 //! thread and a writer thread joined by a bounded channel of 20, as in the
 //! seed; every error, close and release is handled. `GET /` serves a page
-//! that talks to `/echo` from a browser.
+//! that talks to `/echo` from a browser (`/?auto=hello` sends `hello` as
+//! soon as the connection opens).
 //!
 //! ```text
 //! cargo run --release -- [--addr 127.0.0.1:1235] [--trace] [--allow-origin URL]...
@@ -15,6 +16,7 @@ use std::thread;
 use std::time::Instant;
 
 use plainws::frame::FrameHeader;
+use plainws::trace::format_frame;
 use plainws::{
     Accept, CloseCode, Direction, Error, Incoming, Message, Request, Response, Server,
     ServerOptions,
@@ -228,24 +230,12 @@ fn read_loop(receiver: &mut plainws::Receiver, queue: &SyncSender<Reply>) -> (u6
     }
 }
 
-/// `--trace`: one line per frame.
+/// `--trace`: one line per frame, after the connection thread's name.
 fn trace_frame(direction: Direction, header: &FrameHeader, preview: &[u8]) {
-    let arrow = match direction {
-        Direction::Incoming => "<-",
-        Direction::Outgoing => "->",
-    };
-    let mask = header.mask.map_or("none".into(), |k| {
-        format!("{:02x}{:02x}{:02x}{:02x}", k[0], k[1], k[2], k[3])
-    });
-    let thread = thread::current();
     println!(
-        "[{}] {arrow} fin={} rsv={:03b} op={} mask={mask} len={} payload={:?}",
-        thread.name().unwrap_or("?"),
-        u8::from(header.fin),
-        header.rsv,
-        header.opcode,
-        header.payload_len,
-        String::from_utf8_lossy(preview),
+        "[{}] {}",
+        thread::current().name().unwrap_or("?"),
+        format_frame(direction, header, preview)
     );
 }
 
@@ -262,7 +252,12 @@ const PAGE: &str = r#"<!doctype html>
 <script>
 const log = (line) => { document.getElementById("log").textContent += line + "\n"; };
 const ws = new WebSocket(`ws://${location.host}/echo`);
-ws.onopen = () => { document.getElementById("status").textContent = "open"; };
+// `/?auto=TEXT` sends {"cmd": TEXT} once open (for scripts/browser-test.sh).
+const auto = new URLSearchParams(location.search).get("auto");
+ws.onopen = () => {
+  document.getElementById("status").textContent = "open";
+  if (auto !== null) { document.getElementById("cmd").value = auto; document.getElementById("form").requestSubmit(); }
+};
 ws.onclose = (e) => { document.getElementById("status").textContent = `closed (${e.code})`; };
 ws.onerror = () => { document.getElementById("status").textContent = "error"; };
 ws.onmessage = (e) => {

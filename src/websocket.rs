@@ -146,15 +146,25 @@ where
     WebSocket::from_upgraded(stream, Role::Server, config, head.rest(), protocol)
 }
 
-/// Reads until the request head is complete, within one deadline for the
-/// whole head: a client sending a byte at a time is cut off at the
-/// deadline, not kept alive by each byte.
+/// Reads until the request head is complete and parses it.
 fn read_request(
     stream: &mut dyn Transport,
     head: &mut HeadReader,
     deadline: Instant,
     max_headers: usize,
 ) -> Result<Request> {
+    read_head(stream, head, deadline)?;
+    Request::parse(head.head().unwrap_or_default(), max_headers)
+}
+
+/// Reads until `head` holds a complete message head (a request or a
+/// response), within one deadline for the whole head: a peer sending a
+/// byte at a time is cut off at the deadline, not kept alive by each byte.
+pub(crate) fn read_head(
+    stream: &mut dyn Transport,
+    head: &mut HeadReader,
+    deadline: Instant,
+) -> Result<()> {
     let mut chunk = [0u8; 4096];
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -167,12 +177,18 @@ fn read_request(
             Ok(0) => return Err(Error::AbnormalClosure),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(Error::Timeout("opening handshake"));
+            }
             Err(e) => return Err(e.into()),
         };
-        if let Some(len) = head.push(&chunk[..n])? {
-            let bytes = head.head().unwrap_or_default();
-            debug_assert_eq!(bytes.len(), len);
-            return Request::parse(bytes, max_headers);
+        if head.push(&chunk[..n])?.is_some() {
+            return Ok(());
         }
     }
 }

@@ -1,0 +1,267 @@
+//! The client side of a connection: connect, send the opening handshake,
+//! check the answer (RFC 6455 §4.1).
+//!
+//! [`connect`] and [`connect_with`] open a TCP connection themselves.
+//! TLS (`wss://`) is not built in: connect a TLS stream with the TLS crate
+//! of your choice, implement [`Transport`] for it, and hand it to
+//! [`client_with_transport`]. The repository's `docs/tls.md` has an
+//! adapter for rustls.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::frame::Role;
+use crate::handshake::client::{check_response, request};
+use crate::handshake::encode_key;
+use crate::handshake::http::{HeadReader, is_token};
+use crate::random::Entropy;
+use crate::transport::Transport;
+use crate::url::Url;
+use crate::websocket::{WebSocket, read_head};
+
+/// Headers the handshake writes itself; an extra header may not repeat them.
+const HANDSHAKE_HEADERS: [&str; 7] = [
+    "Host",
+    "Upgrade",
+    "Connection",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Extensions",
+];
+
+/// How a client connects, besides the connection's [`Config`].
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Settings for the connection. `handshake_timeout` bounds the wait
+    /// for the server's whole response; `max_handshake_bytes` and
+    /// `max_headers` bound its size.
+    pub config: Config,
+    /// Extra request headers, such as `Origin`, `Authorization` or
+    /// `Cookie`. The handshake's own headers may not be among them.
+    /// Default: none.
+    pub headers: Vec<(String, String)>,
+    /// Subprotocols to offer, in order of preference (§4.1 item 10); the
+    /// server's choice is [`WebSocket::protocol`]. Default: none.
+    pub protocols: Vec<String>,
+    /// How long to wait for the TCP connection, per resolved address
+    /// (zero: the system's own limit). Default: 10 s.
+    pub connect_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            config: Config::default(),
+            headers: Vec::new(),
+            protocols: Vec::new(),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Opens a WebSocket to a `ws://` URL with the default options.
+///
+/// ```no_run
+/// let mut ws = plainws::connect("ws://127.0.0.1:1235/echo")?;
+/// ws.send_text(r#"{"cmd": "hello"}"#)?;
+/// println!("{:?}", ws.recv()?);
+/// # Ok::<(), plainws::Error>(())
+/// ```
+pub fn connect(url: &str) -> Result<WebSocket> {
+    connect_with(url, ClientOptions::default())
+}
+
+/// Opens a WebSocket to a `ws://` URL: connects over TCP within
+/// `options.connect_timeout`, then performs the opening handshake.
+///
+/// A `wss://` URL is an [`Error::InvalidUrl`]: TLS is not built in (see
+/// [`client_with_transport`]). A status other than 101 is
+/// [`Error::HandshakeRefused`] with the status line; redirects are not
+/// followed.
+pub fn connect_with(url: &str, options: ClientOptions) -> Result<WebSocket> {
+    let parsed = Url::parse(url)?;
+    if parsed.secure {
+        return Err(Error::InvalidUrl(
+            "wss:// needs TLS, which plainws does not include: connect a TLS stream \
+             with your TLS crate and pass it to plainws::client_with_transport"
+                .into(),
+        ));
+    }
+    check_options(&options)?;
+    let stream = connect_tcp(&parsed, options.connect_timeout)?;
+    handshake(Box::new(stream), &parsed, options)
+}
+
+/// Performs the opening handshake over a stream that is already connected
+/// to the server `url` names: a TLS stream for `wss://`, or any other
+/// [`Transport`]. The URL gives the `Host` header and the resource; its
+/// scheme only sets the default port.
+pub fn client_with_transport<S: Transport>(
+    stream: S,
+    url: &str,
+    options: ClientOptions,
+) -> Result<WebSocket> {
+    let parsed = Url::parse(url)?;
+    check_options(&options)?;
+    handshake(Box::new(stream), &parsed, options)
+}
+
+/// Tries each address the host resolves to, in order.
+fn connect_tcp(url: &Url, timeout: Duration) -> Result<TcpStream> {
+    let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port).to_socket_addrs()?.collect();
+    let mut last_error = None;
+    for addr in addrs {
+        let attempt = if timeout.is_zero() {
+            TcpStream::connect(addr)
+        } else {
+            TcpStream::connect_timeout(&addr, timeout)
+        };
+        match attempt {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(match last_error {
+        Some(e) if e.kind() == io::ErrorKind::TimedOut => Error::Timeout("TCP connect"),
+        Some(e) => Error::Io(e),
+        None => Error::InvalidUrl(format!("{} resolves to no address", url.host)),
+    })
+}
+
+/// Sends the request, reads the response within one deadline, checks it,
+/// and hands the bytes that followed it (the server's first frames) to the
+/// connection.
+fn handshake(
+    mut stream: Box<dyn Transport>,
+    url: &Url,
+    options: ClientOptions,
+) -> Result<WebSocket> {
+    let config = options.config;
+    stream.set_nodelay()?;
+    stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
+    let deadline = Instant::now() + config.handshake_timeout;
+    // §4.1 item 7: "a nonce consisting of a randomly selected 16-byte
+    // value", "selected randomly for each connection".
+    let key = encode_key(Entropy::new().nonce());
+    let head = request(
+        &url.host_header(),
+        &url.resource,
+        &key,
+        &options.protocols,
+        &options.headers,
+    );
+    stream.write_all(&head)?;
+    let mut response = HeadReader::new(config.max_handshake_bytes);
+    match read_head(stream.as_mut(), &mut response, deadline) {
+        Ok(()) => {}
+        Err(Error::AbnormalClosure) => {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the server closed the connection before answering the handshake",
+            )));
+        }
+        Err(e) => return Err(e),
+    }
+    let accepted = check_response(
+        response.head().unwrap_or_default(),
+        config.max_headers,
+        &key,
+        &options.protocols,
+    )?;
+    WebSocket::from_upgraded(
+        stream,
+        Role::Client,
+        config,
+        response.rest(),
+        accepted.protocol,
+    )
+}
+
+/// Refuses options that would make a malformed or ambiguous request.
+fn check_options(options: &ClientOptions) -> Result<()> {
+    for (name, value) in &options.headers {
+        if !is_token(name) {
+            return Err(Error::InvalidHeader("extra header name is not a token"));
+        }
+        if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7F) {
+            return Err(Error::InvalidHeader(
+                "extra header value has a control character",
+            ));
+        }
+        if HANDSHAKE_HEADERS
+            .iter()
+            .any(|own| own.eq_ignore_ascii_case(name))
+        {
+            return Err(Error::InvalidHeader(
+                "extra headers may not repeat the handshake's own headers",
+            ));
+        }
+    }
+    // §4.1 item 10: each subprotocol is a token, and "unique".
+    for (i, protocol) in options.protocols.iter().enumerate() {
+        if !is_token(protocol) {
+            return Err(Error::InvalidHeader("subprotocol is not a token"));
+        }
+        if options.protocols[..i].contains(protocol) {
+            return Err(Error::InvalidHeader("subprotocol offered twice"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(name: &str, value: &str) -> ClientOptions {
+        ClientOptions {
+            headers: vec![(name.into(), value.into())],
+            ..ClientOptions::default()
+        }
+    }
+
+    #[test]
+    fn refuses_headers_that_would_break_the_request() {
+        assert!(check_options(&header("Origin", "http://a")).is_ok());
+        for (name, value) in [
+            ("Bad Name", "x"),
+            ("X", "a\r\nInjected: yes"),
+            ("host", "other"),
+            ("Sec-WebSocket-Key", "x"),
+        ] {
+            assert!(
+                matches!(
+                    check_options(&header(name, value)),
+                    Err(Error::InvalidHeader(_))
+                ),
+                "{name}: {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_bad_or_repeated_subprotocols() {
+        let offer = |protocols: &[&str]| ClientOptions {
+            protocols: protocols.iter().map(|p| p.to_string()).collect(),
+            ..ClientOptions::default()
+        };
+        assert!(check_options(&offer(&["chat", "superchat"])).is_ok());
+        assert!(check_options(&offer(&["chat", "chat"])).is_err());
+        assert!(check_options(&offer(&["two words"])).is_err());
+        assert!(check_options(&offer(&[""])).is_err());
+    }
+
+    #[test]
+    fn wss_is_refused_with_a_pointer_to_tls() {
+        match connect("wss://127.0.0.1:1/") {
+            Err(Error::InvalidUrl(why)) => {
+                assert!(why.contains("TLS") && why.contains("client_with_transport"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
