@@ -29,5 +29,8 @@ python3 scripts/autobahn.py server \
     --cmd "target/release/examples/echo_server 127.0.0.1:9001" \
     --port 9001 --report-dir target/autobahn/server --parallelism 2
 
+step "client suites: Autobahn as client, headless Chromium"
+scripts/test-client.sh
+
 echo
 echo "scripts/test.sh: all suites passed"

@@ -86,9 +86,9 @@ pub enum Error {
     // ----- Handshake (RFC 6455 §4) -----
     /// The HTTP request or response could not be parsed (400).
     MalformedHttp(&'static str),
-    /// The request head is over `Config::max_handshake_bytes` (431).
+    /// The handshake head is over `Config::max_handshake_bytes` (431).
     HeadersTooLarge,
-    /// The request has more than `Config::max_headers` header fields (431).
+    /// The handshake head has more than `Config::max_headers` header fields (431).
     TooManyHeaders,
     /// The request method is not GET (405; §4.2.1 item 1).
     MethodNotAllowed,
@@ -195,8 +195,10 @@ impl fmt::Display for Error {
             TooManyFragments(limit) => write!(f, "message has more than {limit} fragments"),
             PongTimeout => f.write_str("no pong answered the keepalive ping"),
             MalformedHttp(why) => write!(f, "malformed HTTP: {why}"),
-            HeadersTooLarge => f.write_str("request headers are too large"),
-            TooManyHeaders => f.write_str("request has too many header fields"),
+            HeadersTooLarge => {
+                f.write_str("HTTP head (request or status line and headers) is too large")
+            }
+            TooManyHeaders => f.write_str("HTTP head has too many header fields"),
             MethodNotAllowed => f.write_str("method not allowed: a WebSocket upgrade must be GET"),
             UnsupportedHttpVersion => f.write_str("HTTP version must be 1.1 or later"),
             InvalidHeader(why) => write!(f, "bad handshake: {why}"),

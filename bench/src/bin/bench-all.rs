@@ -413,7 +413,12 @@ impl ServerProcess {
         cpus: Option<libc::cpu_set_t>,
     ) -> Result<ServerProcess, String> {
         let name = program.file_name().unwrap_or_default().to_string_lossy();
-        let addr = args[0];
+        // The address is the argument that parses as one (`--addr ADDR` or `ADDR`).
+        let addr = args
+            .iter()
+            .copied()
+            .find(|a| a.parse::<std::net::SocketAddr>().is_ok())
+            .unwrap_or(args[0]);
         let log = File::options()
             .create(true)
             .append(true)
