@@ -11,11 +11,14 @@ fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9001".into());
-    let options = ServerOptions {
+    let mut options = ServerOptions {
         // Idle connections cost a thread each: keep its stack small.
         thread_stack_size: 64 << 10,
         ..ServerOptions::default()
     };
+    // This loop always comes back to `recv`: let replies to pipelined
+    // messages share one write.
+    options.config.batch_writes = true;
     let server = Server::bind(&addr, options)?;
     eprintln!("echo_server listening on ws://{}", server.local_addr());
     server.run(|incoming| {

@@ -15,6 +15,13 @@ impl Sender {
         let text = serde_json::to_string(value).map_err(Error::Json)?;
         self.send_text(&text)
     }
+
+    /// Serializes `value` and queues it as one text message without writing
+    /// it yet (see [`Sender::feed_text`]).
+    pub fn feed_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        let text = serde_json::to_string(value).map_err(Error::Json)?;
+        self.feed_text(&text)
+    }
 }
 
 impl Receiver {

@@ -11,7 +11,8 @@
 //! cargo run --release -- [--addr 127.0.0.1:1235] [--trace] [--allow-origin URL]...
 //! ```
 
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::net::SocketAddr;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 use std::time::Instant;
 
@@ -96,6 +97,9 @@ fn main() {
         allowed_origins: (!args.origins.is_empty()).then_some(args.origins),
         ..ServerOptions::default()
     };
+    // The reader thread always comes back to `recv`: replies to pipelined
+    // commands may share one write.
+    options.config.batch_writes = true;
     if args.trace {
         options.config.tracer = Some(std::sync::Arc::new(trace_frame));
     }
@@ -149,25 +153,12 @@ fn serve(incoming: Incoming) {
     let (queue, replies) = sync_channel::<Reply>(QUEUE_SIZE);
 
     // The writer: sends replies in order; ends on a send error or when the
-    // reader drops the queue.
+    // reader drops the queue. Replies already queued go out in one write.
     let writer_name = format!("{}-writer", thread::current().name().unwrap_or("conn"));
     let writer = thread::Builder::new()
         .name(writer_name)
         .stack_size(64 << 10)
-        .spawn(move || {
-            let mut sent = 0u64;
-            for reply in replies {
-                match sender.send_json(&reply) {
-                    Ok(()) => sent += 1,
-                    Err(Error::AlreadyClosed | Error::ConnectionClosed) => break,
-                    Err(e) => {
-                        println!("{peer} send failed: {e}");
-                        break;
-                    }
-                }
-            }
-            sent
-        });
+        .spawn(move || write_loop(&sender, &replies, peer));
     let writer = match writer {
         Ok(handle) => handle,
         Err(e) => {
@@ -187,6 +178,36 @@ fn serve(incoming: Incoming) {
         "{peer} closed after {:.3}s, {received} messages in, {sent} out, {close}",
         opened.elapsed().as_secs_f64()
     );
+}
+
+/// The writer: takes replies from the queue as they come and sends them,
+/// all that are waiting in one write. Returns how many it sent.
+fn write_loop(sender: &plainws::Sender, replies: &Receiver<Reply>, peer: SocketAddr) -> u64 {
+    let mut sent = 0u64;
+    while let Ok(first) = replies.recv() {
+        let mut batch = 0;
+        let mut next = Some(first);
+        while let Some(reply) = next {
+            if let Err(e) = sender.feed_json(&reply) {
+                log_send_error(peer, &e);
+                return sent;
+            }
+            batch += 1;
+            next = replies.try_recv().ok();
+        }
+        if let Err(e) = sender.flush() {
+            log_send_error(peer, &e);
+            return sent;
+        }
+        sent += batch;
+    }
+    sent
+}
+
+fn log_send_error(peer: SocketAddr, error: &Error) {
+    if !matches!(error, Error::AlreadyClosed | Error::ConnectionClosed) {
+        println!("{peer} send failed: {error}");
+    }
 }
 
 /// The reader: parses each message and queues its reply. Returns the

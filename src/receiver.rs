@@ -47,6 +47,8 @@ pub struct Receiver {
     last_activity: Instant,
     /// When a keepalive Ping went out unanswered.
     ping_sent: Option<Instant>,
+    /// Whether the sender is batching on our behalf (`Config::batch_writes`).
+    batching: bool,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -81,6 +83,7 @@ impl Receiver {
             read_timeout: None,
             last_activity: Instant::now(),
             ping_sent: None,
+            batching: false,
         }
     }
 
@@ -108,6 +111,9 @@ impl Receiver {
                     Ok((used, message)) => {
                         self.start += used;
                         if let Some(message) = message {
+                            // More input waiting means we will be back
+                            // without blocking: replies may wait for us.
+                            self.batch(self.start < self.end)?;
                             return self.handle(message);
                         }
                     }
@@ -116,6 +122,17 @@ impl Receiver {
             }
             self.fill()?;
         }
+    }
+
+    /// Tells the sender whether replies may wait (`Config::batch_writes`).
+    fn batch(&mut self, batching: bool) -> Result<()> {
+        if !self.shared.config.batch_writes || batching == self.batching {
+            return Ok(());
+        }
+        self.batching = batching;
+        self.shared
+            .set_batching(batching)
+            .map_err(|e| self.abort(e))
     }
 
     /// Acts on a message before handing it to the application.
@@ -205,6 +222,8 @@ impl Receiver {
 
     /// Reads more bytes into the buffer, handling timeouts and end of stream.
     fn fill(&mut self) -> Result<()> {
+        // About to block: whatever waits for us goes out first.
+        self.batch(false)?;
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -344,6 +363,10 @@ impl Receiver {
 
 impl Drop for Receiver {
     fn drop(&mut self) {
+        // Nothing may wait for a receiver that is gone.
+        if self.batching {
+            let _ = self.shared.set_batching(false);
+        }
         // Nobody will read the peer's Close now: let a close watchdog stop.
         self.shared.mark_finished();
     }

@@ -27,6 +27,8 @@ use crate::transport::Transport;
 const VECTORED_WRITE_MIN: usize = 16 << 10;
 /// A write buffer grown past this is released after the frame.
 const KEEP_BUFFER_MAX: usize = 64 << 10;
+/// Batched frames are written once they reach this many bytes.
+const BATCH_MAX: usize = 64 << 10;
 
 /// Where the sending side stands (RFC 6455 §7.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +43,12 @@ enum Phase {
 struct WriteState {
     stream: Box<dyn Transport>,
     phase: Phase,
+    /// Encoded frames not written yet: empty except while batching.
     buf: Vec<u8>,
+    /// Batching: the receiving half holds unread input and will take the
+    /// lock again before it blocks, so frames may wait in `buf` until then
+    /// (see `Config::batch_writes`).
+    batching: bool,
     entropy: Option<Entropy>,
 }
 
@@ -69,6 +76,7 @@ impl Shared {
                 stream: stream.try_clone_box()?,
                 phase: Phase::Open,
                 buf: Vec::new(),
+                batching: false,
                 entropy: (role == Role::Client).then(Entropy::new),
             }),
             finished: Mutex::new(false),
@@ -106,6 +114,12 @@ impl Shared {
     /// Writes one frame under the lock. `Close` frames move the phase to
     /// `CloseSent`; data and Ping frames after that are refused.
     pub(crate) fn send_frame(&self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<()> {
+        self.write(opcode, payload, fin, false)
+    }
+
+    /// Writes one frame under the lock, or with `hold`, leaves it in the
+    /// buffer for a later write (see [`Sender::feed_text`]).
+    fn write(&self, opcode: Opcode, payload: &[u8], fin: bool, hold: bool) -> Result<()> {
         let mut state = self.lock()?;
         match state.phase {
             Phase::Failed => return Err(Error::ConnectionFailed),
@@ -130,7 +144,46 @@ impl Shared {
         if opcode == Opcode::Close {
             state.phase = Phase::CloseSent;
         }
-        match write_frame(&mut state, &header, payload) {
+        match write_frame(&mut state, &header, payload, hold) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                state.phase = Phase::Failed;
+                drop(state);
+                self.shutdown();
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Starts or stops batching (see `Config::batch_writes`). Stopping
+    /// writes whatever waits. Called by the receiving half only.
+    pub(crate) fn set_batching(&self, batching: bool) -> Result<()> {
+        let mut state = self.lock()?;
+        state.batching = batching;
+        if batching {
+            return Ok(());
+        }
+        self.flush_locked(state)
+    }
+
+    /// Writes what waits in the buffer, unless the receiving half is
+    /// batching (it will write it before it blocks).
+    fn flush_unless_batching(&self) -> Result<()> {
+        let state = self.lock()?;
+        if state.phase == Phase::Failed {
+            return Err(Error::ConnectionFailed);
+        }
+        if state.batching {
+            return Ok(());
+        }
+        self.flush_locked(state)
+    }
+
+    fn flush_locked(&self, mut state: MutexGuard<'_, WriteState>) -> Result<()> {
+        if state.buf.is_empty() || state.phase == Phase::Failed {
+            return Ok(());
+        }
+        match flush(&mut state) {
             Ok(()) => Ok(()),
             Err(e) => {
                 state.phase = Phase::Failed;
@@ -197,41 +250,67 @@ impl Shared {
     }
 }
 
-/// Writes header and payload as one write: copied into the reusable
-/// buffer (and masked there), or as one vectored write for large unmasked
-/// payloads.
-fn write_frame(state: &mut WriteState, header: &FrameHeader, payload: &[u8]) -> io::Result<()> {
+/// Writes header and payload as one write: appended to the buffer (and
+/// masked there), or as one vectored write for large unmasked payloads.
+/// While batching, small frames stay in the buffer for a later write.
+fn write_frame(
+    state: &mut WriteState,
+    header: &FrameHeader,
+    payload: &[u8],
+    hold: bool,
+) -> io::Result<()> {
     if header.mask.is_none() && payload.len() >= VECTORED_WRITE_MIN {
         let mut head = [0u8; MAX_HEADER_LEN];
         let head_len = header.encode(&mut head);
-        return write_all_vectored(state.stream.as_mut(), &head[..head_len], payload);
+        let WriteState { stream, buf, .. } = state;
+        write_all_vectored(stream.as_mut(), &mut [buf, &head[..head_len], payload])?;
+        buf.clear();
+        return Ok(());
     }
+    encode_frame(&mut state.buf, header, payload);
+    if (hold || state.batching) && header.opcode != Opcode::Close && state.buf.len() < BATCH_MAX {
+        return Ok(());
+    }
+    flush(state)
+}
+
+/// Writes the buffered frames.
+fn flush(state: &mut WriteState) -> io::Result<()> {
     let WriteState { stream, buf, .. } = state;
+    stream.write_all(buf)?;
     buf.clear();
-    encode_frame(buf, header, payload);
-    let result = stream.write_all(buf);
     if buf.capacity() > KEEP_BUFFER_MAX {
         *buf = Vec::new();
     }
-    result
+    Ok(())
 }
 
-/// `write_all` for two slices, resuming after partial writes.
-fn write_all_vectored(
-    stream: &mut dyn Transport,
-    mut head: &[u8],
-    mut body: &[u8],
-) -> io::Result<()> {
-    while !head.is_empty() || !body.is_empty() {
-        let written = match stream.write_vectored(&[IoSlice::new(head), IoSlice::new(body)]) {
+/// `write_all` for several slices, resuming after partial writes.
+fn write_all_vectored(stream: &mut dyn Transport, parts: &mut [&[u8]]) -> io::Result<()> {
+    let mut parts = &mut parts[..];
+    while !parts.is_empty() {
+        if parts[0].is_empty() {
+            parts = &mut parts[1..];
+            continue;
+        }
+        let mut slices = [IoSlice::new(&[]); 3];
+        for (slot, part) in slices.iter_mut().zip(parts.iter()) {
+            *slot = IoSlice::new(part);
+        }
+        let mut written = match stream.write_vectored(&slices[..parts.len().min(3)]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        let from_head = written.min(head.len());
-        head = &head[from_head..];
-        body = &body[written - from_head..];
+        while written > 0 {
+            let first = parts[0].len().min(written);
+            parts[0] = &parts[0][first..];
+            written -= first;
+            if parts[0].is_empty() {
+                parts = &mut parts[1..];
+            }
+        }
     }
     Ok(())
 }
@@ -264,6 +343,24 @@ impl Sender {
     /// Sends a binary message in one frame.
     pub fn send_binary(&self, data: &[u8]) -> Result<()> {
         self.shared.send_frame(Opcode::Binary, data, true)
+    }
+
+    /// Queues a text message without writing it yet: it goes out with the
+    /// next [`flush`](Sender::flush) or send on this connection (or once
+    /// 64 KiB are queued). Many small messages then cost one write.
+    pub fn feed_text(&self, text: &str) -> Result<()> {
+        self.shared.write(Opcode::Text, text.as_bytes(), true, true)
+    }
+
+    /// Queues a binary message without writing it yet (see
+    /// [`feed_text`](Sender::feed_text)).
+    pub fn feed_binary(&self, data: &[u8]) -> Result<()> {
+        self.shared.write(Opcode::Binary, data, true, true)
+    }
+
+    /// Writes every queued frame.
+    pub fn flush(&self) -> Result<()> {
+        self.shared.flush_unless_batching()
     }
 
     /// Sends a Ping; its payload may be at most 125 bytes (RFC 6455 §5.5).

@@ -237,9 +237,17 @@ impl State {
         }
     }
 
+    /// Records an upgraded connection so that shutdown can close it, or
+    /// closes it now if shutdown has begun.
     fn register(&self, id: u64, sender: Sender) {
-        if let Ok(mut live) = self.live.lock() {
-            live.handshaking.remove(&id);
+        let Ok(mut live) = self.live.lock() else {
+            return;
+        };
+        live.handshaking.remove(&id);
+        if self.stopping.load(Ordering::SeqCst) {
+            drop(live);
+            let _ = sender.close(CloseCode::GOING_AWAY, "server shutting down");
+        } else {
             live.senders.insert(id, sender);
         }
     }
@@ -256,9 +264,11 @@ impl ServerHandle {
         let _ = TcpStream::connect_timeout(&state.local_addr, Duration::from_secs(1));
         let senders: Vec<Sender> = match state.live.lock() {
             Ok(live) => {
-                // Mid-handshake connections have no close handshake to do.
+                // Mid-handshake connections stop reading their request; one
+                // that is already answering it registers next, sees
+                // `stopping` and closes itself with 1001.
                 for stream in live.handshaking.values() {
-                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                    let _ = stream.shutdown(std::net::Shutdown::Read);
                 }
                 live.senders.values().cloned().collect()
             }

@@ -311,3 +311,46 @@ fn pings_are_answered_with_their_payload() {
     assert_eq!(pong.header.opcode, Opcode::Pong);
     assert_eq!(pong.payload, b"are you there");
 }
+
+#[test]
+fn batched_replies_to_pipelined_messages_all_arrive_in_order() {
+    let config = Config {
+        batch_writes: true,
+        ..Config::default()
+    };
+    let addr = spawn_server(echo_with(config));
+    let mut client = RawClient::open(addr);
+    let mut burst = Vec::new();
+    for i in 0..500 {
+        burst.extend(client_frame(Opcode::Text, true, format!("m{i}").as_bytes()));
+    }
+    client.send(&burst);
+    for i in 0..500 {
+        assert_eq!(client.frame().payload, format!("m{i}").as_bytes());
+    }
+    // A lone message, with nothing behind it, is answered at once.
+    client.send_frame(Opcode::Text, true, b"alone");
+    match client.next(Duration::from_secs(2)) {
+        Next::Frame(frame) => assert_eq!(frame.payload, b"alone"),
+        other => panic!("a lone reply must not wait: {other:?}"),
+    }
+}
+
+#[test]
+fn fed_messages_wait_for_flush() {
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let wait = Arc::new(Mutex::new(wait));
+    let addr = spawn_server(move |stream| {
+        let (mut receiver, sender) = plainws::accept(stream).unwrap().split();
+        sender.feed_text("one").unwrap();
+        sender.feed_binary(b"two").unwrap();
+        wait.lock().unwrap().recv().unwrap();
+        sender.flush().unwrap();
+        let _ = receiver.recv();
+    });
+    let mut client = RawClient::open(addr);
+    assert_eq!(client.next(Duration::from_millis(300)), Next::Timeout);
+    go.send(()).unwrap();
+    assert_eq!(client.frame().payload, b"one");
+    assert_eq!(client.frame().payload, b"two");
+}
