@@ -7,8 +7,9 @@
 //! [`client_with_transport`]. The repository's `docs/tls.md` has an
 //! adapter for rustls.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
@@ -18,7 +19,7 @@ use crate::handshake::client::{check_response, request};
 use crate::handshake::encode_key;
 use crate::handshake::http::{HeadReader, is_token};
 use crate::random::Entropy;
-use crate::transport::Transport;
+use crate::transport::{Transport, write_all};
 use crate::url::Url;
 use crate::websocket::{WebSocket, read_head};
 
@@ -93,7 +94,7 @@ pub fn connect_with(url: &str, options: ClientOptions) -> Result<WebSocket> {
     }
     check_options(&options)?;
     let stream = connect_tcp(&parsed, options.connect_timeout)?;
-    handshake(Box::new(stream), &parsed, options)
+    handshake(Arc::new(stream), &parsed, options)
 }
 
 /// Performs the opening handshake over a stream that is already connected
@@ -107,7 +108,7 @@ pub fn client_with_transport<S: Transport>(
 ) -> Result<WebSocket> {
     let parsed = Url::parse(url)?;
     check_options(&options)?;
-    handshake(Box::new(stream), &parsed, options)
+    handshake(Arc::new(stream), &parsed, options)
 }
 
 /// Tries each address the host resolves to, in order.
@@ -135,11 +136,7 @@ fn connect_tcp(url: &Url, timeout: Duration) -> Result<TcpStream> {
 /// Sends the request, reads the response within one deadline, checks it,
 /// and hands the bytes that followed it (the server's first frames) to the
 /// connection.
-fn handshake(
-    mut stream: Box<dyn Transport>,
-    url: &Url,
-    options: ClientOptions,
-) -> Result<WebSocket> {
+fn handshake(stream: Arc<dyn Transport>, url: &Url, options: ClientOptions) -> Result<WebSocket> {
     let config = options.config;
     stream.set_nodelay()?;
     stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
@@ -154,9 +151,9 @@ fn handshake(
         &options.protocols,
         &options.headers,
     );
-    stream.write_all(&head)?;
+    write_all(stream.as_ref(), &head)?;
     let mut response = HeadReader::new(config.max_handshake_bytes);
-    match read_head(stream.as_mut(), &mut response, deadline) {
+    match read_head(stream.as_ref(), &mut response, deadline) {
         Ok(()) => {}
         Err(Error::AbnormalClosure) => {
             return Err(Error::Io(io::Error::new(

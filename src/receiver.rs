@@ -7,7 +7,7 @@
 //! (RFC 6455 §7.1.7). The server closes TCP first; a client waits for the
 //! server's end of stream, bounded by the close timeout (§7.1.1).
 
-use std::io::{self, Read};
+use std::io;
 use std::net::Shutdown;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,13 +25,16 @@ use crate::transport::Transport;
 const READ_BUFFER_MIN: usize = 4 << 10;
 /// Reads that fill the buffer double it, up to this.
 const READ_BUFFER_MAX: usize = 256 << 10;
+/// A connection quiet this long with nothing pending gives its read
+/// buffer back.
+const RELEASE_AFTER: Duration = Duration::from_secs(1);
 /// At most this much is read and thrown away while waiting for the peer to
 /// close after the close handshake.
 const DRAIN_LIMIT: usize = 1 << 20;
 
 /// The receiving half of a connection. One thread reads from it.
 pub struct Receiver {
-    stream: Box<dyn Transport>,
+    stream: Arc<dyn Transport>,
     reader: MessageReader,
     /// Bytes read and not yet fed to `reader` are `buf[start..end]`.
     buf: Vec<u8>,
@@ -63,7 +66,7 @@ impl std::fmt::Debug for Receiver {
 
 impl Receiver {
     pub(crate) fn new(
-        stream: Box<dyn Transport>,
+        stream: Arc<dyn Transport>,
         shared: Arc<Shared>,
         leftover: &[u8],
     ) -> Receiver {
@@ -221,15 +224,16 @@ impl Receiver {
     }
 
     /// Reads more bytes into the buffer, handling timeouts and end of stream.
+    ///
+    /// Memory follows traffic: the buffer is allocated when bytes arrive,
+    /// doubles while reads fill it, and is released after a quiet second
+    /// with nothing pending, so an idle connection holds no read buffer.
     fn fill(&mut self) -> Result<()> {
         // About to block: whatever waits for us goes out first.
         self.batch(false)?;
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
-        }
-        if self.buf.is_empty() {
-            self.buf = vec![0; READ_BUFFER_MIN];
         } else if self.end == self.buf.len() {
             // The reader uses every byte it is given unless a message ends
             // first, so a full buffer holds a whole next read's worth.
@@ -237,28 +241,41 @@ impl Receiver {
             self.end -= self.start;
             self.start = 0;
             if self.end == self.buf.len() {
-                let grown = (self.buf.len() * 2)
-                    .min(READ_BUFFER_MAX)
-                    .max(self.buf.len() + 1);
-                self.buf.resize(grown, 0);
+                self.grow_buffer();
             }
         }
         loop {
-            let timeout = self.next_timeout()?;
-            self.set_read_timeout(timeout)?;
-            match self.stream.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
+            let deadline = self.next_timeout()?;
+            let idle = self.start == self.end;
+            let outcome = if self.buf.is_empty() {
+                // Nothing pending and no buffer: wait without holding one.
+                self.set_read_timeout(deadline)?;
+                self.stream.wait_readable().map(|()| {
+                    self.buf = vec![0; READ_BUFFER_MIN];
+                    None
+                })
+            } else {
+                let timeout = if idle {
+                    Some(deadline.map_or(RELEASE_AFTER, |d| d.min(RELEASE_AFTER)))
+                } else {
+                    deadline
+                };
+                self.set_read_timeout(timeout)?;
+                self.stream.read(&mut self.buf[self.end..]).map(Some)
+            };
+            match outcome {
+                Ok(None) => {}
+                Ok(Some(0)) => {
                     // §7.1.5: closed without a Close frame: 1006, abnormal.
                     self.abort_connection();
                     return Err(Error::AbnormalClosure);
                 }
-                Ok(n) => {
+                Ok(Some(n)) => {
                     self.end += n;
                     self.last_activity = Instant::now();
                     self.ping_sent = None;
-                    if self.end == self.buf.len() && self.buf.len() < READ_BUFFER_MAX {
-                        let grown = (self.buf.len() * 2).min(READ_BUFFER_MAX);
-                        self.buf.resize(grown, 0);
+                    if self.end == self.buf.len() {
+                        self.grow_buffer();
                     }
                     return Ok(());
                 }
@@ -269,6 +286,9 @@ impl Receiver {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) =>
                 {
+                    if idle {
+                        self.release_buffer();
+                    }
                     self.on_quiet()?;
                 }
                 Err(e) => {
@@ -283,6 +303,14 @@ impl Receiver {
                     });
                 }
             }
+        }
+    }
+
+    /// Doubles the read buffer, up to its maximum.
+    fn grow_buffer(&mut self) {
+        if self.buf.len() < READ_BUFFER_MAX {
+            let grown = (self.buf.len() * 2).clamp(READ_BUFFER_MIN, READ_BUFFER_MAX);
+            self.buf.resize(grown, 0);
         }
     }
 

@@ -8,7 +8,7 @@
 //! code. The receiving half answers Pings and Closes through the same lock,
 //! synchronously: there is no queue of pending control frames to grow.
 
-use std::io::{self, IoSlice, Write};
+use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role, encode_frame};
 use crate::protocol::TRACE_PREVIEW;
 use crate::random::Entropy;
-use crate::transport::Transport;
+use crate::transport::{Transport, write_all};
 
 /// Unmasked payloads larger than this go out as a vectored write of
 /// header and payload, without copying the payload.
@@ -41,7 +41,6 @@ enum Phase {
 }
 
 struct WriteState {
-    stream: Box<dyn Transport>,
     phase: Phase,
     /// Encoded frames not written yet: empty except while batching.
     buf: Vec<u8>,
@@ -58,22 +57,22 @@ pub(crate) struct Shared {
     /// Set once the receiving side has finished with the stream.
     finished: Mutex<bool>,
     finished_signal: Condvar,
-    /// A handle for shutting the socket down from either side.
-    socket: Box<dyn Transport>,
+    /// The connection's one stream: written under `write`, shut down from
+    /// any thread, read by the receiving half.
+    stream: Arc<dyn Transport>,
     pub(crate) role: Role,
     pub(crate) config: Config,
 }
 
 impl Shared {
     pub(crate) fn new(
-        stream: &dyn Transport,
+        stream: Arc<dyn Transport>,
         role: Role,
         config: Config,
     ) -> io::Result<Arc<Shared>> {
         stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
         Ok(Arc::new(Shared {
             write: Mutex::new(WriteState {
-                stream: stream.try_clone_box()?,
                 phase: Phase::Open,
                 buf: Vec::new(),
                 batching: false,
@@ -81,7 +80,7 @@ impl Shared {
             }),
             finished: Mutex::new(false),
             finished_signal: Condvar::new(),
-            socket: stream.try_clone_box()?,
+            stream,
             role,
             config,
         }))
@@ -97,7 +96,7 @@ impl Shared {
 
     /// Shuts the whole socket down: any blocked read or write returns.
     pub(crate) fn shutdown(&self) {
-        let _ = self.socket.shutdown(Shutdown::Both);
+        let _ = self.stream.shutdown(Shutdown::Both);
     }
 
     /// Whether a Close frame has been sent (or the connection failed).
@@ -144,7 +143,7 @@ impl Shared {
         if opcode == Opcode::Close {
             state.phase = Phase::CloseSent;
         }
-        match write_frame(&mut state, &header, payload, hold) {
+        match write_frame(self.stream.as_ref(), &mut state, &header, payload, hold) {
             Ok(()) => Ok(()),
             Err(e) => {
                 state.phase = Phase::Failed;
@@ -183,7 +182,7 @@ impl Shared {
         if state.buf.is_empty() || state.phase == Phase::Failed {
             return Ok(());
         }
-        match flush(&mut state) {
+        match flush(self.stream.as_ref(), &mut state) {
             Ok(()) => Ok(()),
             Err(e) => {
                 state.phase = Phase::Failed;
@@ -254,6 +253,7 @@ impl Shared {
 /// masked there), or as one vectored write for large unmasked payloads.
 /// While batching, small frames stay in the buffer for a later write.
 fn write_frame(
+    stream: &dyn Transport,
     state: &mut WriteState,
     header: &FrameHeader,
     payload: &[u8],
@@ -262,31 +262,29 @@ fn write_frame(
     if header.mask.is_none() && payload.len() >= VECTORED_WRITE_MIN {
         let mut head = [0u8; MAX_HEADER_LEN];
         let head_len = header.encode(&mut head);
-        let WriteState { stream, buf, .. } = state;
-        write_all_vectored(stream.as_mut(), &mut [buf, &head[..head_len], payload])?;
-        buf.clear();
+        write_all_vectored(stream, &mut [&state.buf, &head[..head_len], payload])?;
+        state.buf.clear();
         return Ok(());
     }
     encode_frame(&mut state.buf, header, payload);
     if (hold || state.batching) && header.opcode != Opcode::Close && state.buf.len() < BATCH_MAX {
         return Ok(());
     }
-    flush(state)
+    flush(stream, state)
 }
 
 /// Writes the buffered frames.
-fn flush(state: &mut WriteState) -> io::Result<()> {
-    let WriteState { stream, buf, .. } = state;
-    stream.write_all(buf)?;
-    buf.clear();
-    if buf.capacity() > KEEP_BUFFER_MAX {
-        *buf = Vec::new();
+fn flush(stream: &dyn Transport, state: &mut WriteState) -> io::Result<()> {
+    write_all(stream, &state.buf)?;
+    state.buf.clear();
+    if state.buf.capacity() > KEEP_BUFFER_MAX {
+        state.buf = Vec::new();
     }
     Ok(())
 }
 
 /// `write_all` for several slices, resuming after partial writes.
-fn write_all_vectored(stream: &mut dyn Transport, parts: &mut [&[u8]]) -> io::Result<()> {
+fn write_all_vectored(stream: &dyn Transport, parts: &mut [&[u8]]) -> io::Result<()> {
     let mut parts = &mut parts[..];
     while !parts.is_empty() {
         if parts[0].is_empty() {
@@ -421,8 +419,7 @@ impl Sender {
 
     /// Sets how long one frame write may block (see `Config::write_timeout`).
     pub fn set_write_timeout(&self, timeout: Duration) -> Result<()> {
-        let state = self.shared.lock()?;
-        state
+        self.shared
             .stream
             .set_write_timeout(Some(timeout).filter(|t| !t.is_zero()))?;
         Ok(())

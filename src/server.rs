@@ -67,7 +67,7 @@ struct State {
 struct Live {
     threads: usize,
     /// Connections still in their opening handshake: shut down on shutdown.
-    handshaking: HashMap<u64, TcpStream>,
+    handshaking: HashMap<u64, Arc<TcpStream>>,
     /// Upgraded connections: closed with 1001 on shutdown.
     senders: HashMap<u64, Sender>,
 }
@@ -88,7 +88,7 @@ pub struct ServerHandle {
 /// A connection the server accepted, not yet upgraded.
 #[derive(Debug)]
 pub struct Incoming {
-    stream: TcpStream,
+    stream: Arc<TcpStream>,
     peer: SocketAddr,
     id: u64,
     state: Arc<State>,
@@ -167,10 +167,13 @@ impl Server {
         };
         if !self.state.enter() {
             // Answer 503 off the accept loop: a slow client cannot stall it.
-            let _ = thread::Builder::new().stack_size(32 << 10).spawn(move || {
+            let busy = thread::Builder::new()
+                .name("plainws-busy".into())
+                .stack_size(32 << 10);
+            let _ = busy.spawn(move || {
                 let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
                 refuse(
-                    Box::new(stream),
+                    &stream,
                     &Response::for_error(&Error::ServerBusy),
                     Error::ServerBusy,
                 );
@@ -178,8 +181,10 @@ impl Server {
             return;
         }
         let id = self.state.next_id.fetch_add(1, Ordering::Relaxed);
-        if let (Ok(handle), Ok(mut live)) = (stream.try_clone(), self.state.live.lock()) {
-            live.handshaking.insert(id, handle);
+        // Shared, not duplicated: a connection holds one file descriptor.
+        let stream = Arc::new(stream);
+        if let Ok(mut live) = self.state.live.lock() {
+            live.handshaking.insert(id, Arc::clone(&stream));
         }
         let incoming = Incoming {
             stream,

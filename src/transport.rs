@@ -1,29 +1,50 @@
 //! What a connection needs from the stream under it.
 //!
 //! `TcpStream` is the transport plainws is built for. The trait lets the
-//! same connection code run over anything else that can be read, written,
-//! cloned into halves and shut down: an in-memory pipe in tests and fuzz
-//! targets, or a TLS stream a user brings.
+//! same connection code run over anything else that can be read and
+//! written from two threads at once and shut down: an in-memory pipe in
+//! tests and fuzz targets, or a TLS stream a user brings.
+//!
+//! A connection holds its transport once, shared: the receiving half reads
+//! through `&self` while a sender writes through `&self`, as `&TcpStream`
+//! allows. So a TCP connection costs one file descriptor, not one per half.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A byte stream that a WebSocket connection runs over.
 ///
-/// The receiving half reads from one handle while senders write through
-/// another, so a transport must hand out handles to the same stream
-/// ([`Transport::try_clone_box`]), and a shutdown through any handle must
-/// wake a read blocked on another.
-pub trait Transport: Read + Write + Send + Sync + 'static {
-    /// Another handle to the same stream.
-    fn try_clone_box(&self) -> io::Result<Box<dyn Transport>>;
-    /// Shuts down reading, writing or both, for every handle.
+/// One thread reads while others write, through shared references: a
+/// read blocked in one thread must not stop a write in another, and a
+/// shutdown from any thread must wake a blocked read.
+pub trait Transport: Send + Sync + 'static {
+    /// Reads into `buf`, as `Read::read`: `Ok(0)` is the end of the stream.
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes from `buf`, as `Write::write`.
+    fn write(&self, buf: &[u8]) -> io::Result<usize>;
+    /// Writes from several buffers, as `Write::write_vectored`. The default
+    /// writes the first non-empty one.
+    fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match bufs.iter().find(|b| !b.is_empty()) {
+            Some(buf) => self.write(buf),
+            None => Ok(0),
+        }
+    }
+    /// Shuts down reading, writing or both.
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
     /// Bounds how long one read may block (`None`: forever).
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
     /// Bounds how long one write may block (`None`: forever).
     fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Blocks until a read would not block (bytes or end of stream are
+    /// there), within the read timeout, without taking any bytes. An idle
+    /// connection waits here holding no read buffer. The default returns at
+    /// once, and the read that follows does the waiting.
+    fn wait_readable(&self) -> io::Result<()> {
+        Ok(())
+    }
     /// Disables Nagle's algorithm where the transport has one: every frame
     /// is written whole in one call, so there is nothing to gain by waiting.
     fn set_nodelay(&self) -> io::Result<()> {
@@ -31,9 +52,30 @@ pub trait Transport: Read + Write + Send + Sync + 'static {
     }
 }
 
+/// Writes all of `buf`, resuming after partial writes.
+pub fn write_all(transport: &dyn Transport, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        match transport.write(buf) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 impl Transport for TcpStream {
-    fn try_clone_box(&self) -> io::Result<Box<dyn Transport>> {
-        Ok(Box::new(self.try_clone()?))
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        (&mut &*self).read(buf)
+    }
+
+    fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        (&mut &*self).write(buf)
+    }
+
+    fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&mut &*self).write_vectored(bufs)
     }
 
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
@@ -48,8 +90,48 @@ impl Transport for TcpStream {
         TcpStream::set_write_timeout(self, timeout)
     }
 
+    fn wait_readable(&self) -> io::Result<()> {
+        self.peek(&mut [0u8; 1]).map(|_| ())
+    }
+
     fn set_nodelay(&self) -> io::Result<()> {
         TcpStream::set_nodelay(self, true)
+    }
+}
+
+/// A transport shared with other owners, such as a server that keeps a
+/// handle to shut down connections still in their handshake.
+impl<T: Transport + ?Sized> Transport for Arc<T> {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).read(buf)
+    }
+
+    fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        (**self).write(buf)
+    }
+
+    fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (**self).write_vectored(bufs)
+    }
+
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        (**self).shutdown(how)
+    }
+
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        (**self).set_read_timeout(timeout)
+    }
+
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        (**self).set_write_timeout(timeout)
+    }
+
+    fn wait_readable(&self) -> io::Result<()> {
+        (**self).wait_readable()
+    }
+
+    fn set_nodelay(&self) -> io::Result<()> {
+        (**self).set_nodelay()
     }
 }
 
@@ -126,6 +208,22 @@ mod memory {
 
     impl Read for MemoryStream {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            Transport::read(&*self, buf)
+        }
+    }
+
+    impl Write for MemoryStream {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Transport::write(&*self, buf)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl MemoryStream {
+        fn read_pipe(&self, buf: &mut [u8]) -> io::Result<usize> {
             let timeout = self.timeouts.lock().map_err(|_| broken())?.read;
             let deadline = timeout.map(|t| Instant::now() + t);
             let mut pipe = self.incoming.pipe.lock().map_err(|_| broken())?;
@@ -153,8 +251,8 @@ mod memory {
         }
     }
 
-    impl Write for MemoryStream {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    impl MemoryStream {
+        fn write_pipe(&self, buf: &[u8]) -> io::Result<usize> {
             let mut pipe = self.outgoing.pipe.lock().map_err(|_| broken())?;
             if pipe.closed {
                 return Err(io::ErrorKind::BrokenPipe.into());
@@ -163,15 +261,15 @@ mod memory {
             self.outgoing.readable.notify_all();
             Ok(buf.len())
         }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
     }
 
     impl Transport for MemoryStream {
-        fn try_clone_box(&self) -> io::Result<Box<dyn Transport>> {
-            Ok(Box::new(self.clone()))
+        fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+            self.read_pipe(buf)
+        }
+
+        fn write(&self, buf: &[u8]) -> io::Result<usize> {
+            self.write_pipe(buf)
         }
 
         fn shutdown(&self, how: Shutdown) -> io::Result<()> {

@@ -1,6 +1,5 @@
 //! A connection over `TcpStream`, and the server side of its opening.
 
-use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +13,7 @@ use crate::handshake::server::{Accept, Request, Response, switching_protocols};
 use crate::message::Message;
 use crate::receiver::Receiver;
 use crate::sender::{Sender, Shared};
-use crate::transport::Transport;
+use crate::transport::{Transport, write_all};
 
 /// How long a refused client gets to read our answer before the socket closes.
 const REFUSAL_LINGER: Duration = Duration::from_secs(1);
@@ -35,14 +34,14 @@ impl WebSocket {
     /// Wraps a stream whose opening handshake is done. `leftover` holds the
     /// bytes that arrived after the handshake (the peer's first frames).
     pub(crate) fn from_upgraded(
-        stream: Box<dyn Transport>,
+        stream: Arc<dyn Transport>,
         role: Role,
         config: Config,
         leftover: &[u8],
         protocol: Option<String>,
     ) -> Result<WebSocket> {
         stream.set_read_timeout(None)?;
-        let shared = Shared::new(stream.as_ref(), role, config)?;
+        let shared = Shared::new(Arc::clone(&stream), role, config)?;
         let receiver = Receiver::new(stream, Arc::clone(&shared), leftover);
         Ok(WebSocket {
             sender: Sender::new(shared),
@@ -112,13 +111,13 @@ where
     S: Transport,
     F: FnOnce(&Request) -> std::result::Result<Accept, Response>,
 {
-    let mut stream: Box<dyn Transport> = Box::new(stream);
+    let stream: Arc<dyn Transport> = Arc::new(stream);
     stream.set_nodelay()?;
     stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
     let deadline = Instant::now() + config.handshake_timeout;
     let mut head = HeadReader::new(config.max_handshake_bytes);
     let outcome =
-        read_request(stream.as_mut(), &mut head, deadline, config.max_headers).map(|request| {
+        read_request(stream.as_ref(), &mut head, deadline, config.max_headers).map(|request| {
             let accepted = on_request(&request);
             (request, accepted)
         });
@@ -126,20 +125,23 @@ where
         Ok(parts) => parts,
         Err(Error::Io(e)) => return Err(Error::Io(e)),
         Err(e @ (Error::Timeout(_) | Error::AbnormalClosure)) => return Err(e),
-        Err(e) => return Err(refuse(stream, &Response::for_error(&e), e)),
+        Err(e) => return Err(refuse(stream.as_ref(), &Response::for_error(&e), e)),
     };
     let accept = match accepted {
         Ok(accept) => accept,
         Err(response) => {
             let status = response.status;
-            return Err(refuse(stream, &response, Error::Rejected(status)));
+            return Err(refuse(stream.as_ref(), &response, Error::Rejected(status)));
         }
     };
     let accept_value = match request.check_upgrade() {
         Ok(value) => value,
-        Err(e) => return Err(refuse(stream, &Response::for_error(&e), e)),
+        Err(e) => return Err(refuse(stream.as_ref(), &Response::for_error(&e), e)),
     };
-    stream.write_all(&switching_protocols(&request, &accept_value, &accept))?;
+    write_all(
+        stream.as_ref(),
+        &switching_protocols(&request, &accept_value, &accept),
+    )?;
     let protocol = accept
         .protocol
         .filter(|chosen| request.protocols().any(|offered| offered == chosen));
@@ -148,7 +150,7 @@ where
 
 /// Reads until the request head is complete and parses it.
 fn read_request(
-    stream: &mut dyn Transport,
+    stream: &dyn Transport,
     head: &mut HeadReader,
     deadline: Instant,
     max_headers: usize,
@@ -161,11 +163,13 @@ fn read_request(
 /// response), within one deadline for the whole head: a peer sending a
 /// byte at a time is cut off at the deadline, not kept alive by each byte.
 pub(crate) fn read_head(
-    stream: &mut dyn Transport,
+    stream: &dyn Transport,
     head: &mut HeadReader,
     deadline: Instant,
 ) -> Result<()> {
-    let mut chunk = [0u8; 4096];
+    // On the heap: a connection thread's stack pages, once touched, stay
+    // resident for as long as it lives.
+    let mut chunk = vec![0u8; 4096];
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -196,8 +200,8 @@ pub(crate) fn read_head(
 /// Sends `response`, then closes without resetting: the write side first,
 /// then a short read so the client's unread bytes do not turn our close
 /// into a reset that could destroy the response.
-pub(crate) fn refuse(mut stream: Box<dyn Transport>, response: &Response, error: Error) -> Error {
-    if stream.write_all(&response.to_bytes()).is_ok() {
+pub(crate) fn refuse(stream: &dyn Transport, response: &Response, error: Error) -> Error {
+    if write_all(stream, &response.to_bytes()).is_ok() {
         let _ = stream.shutdown(Shutdown::Write);
         let _ = stream.set_read_timeout(Some(REFUSAL_LINGER));
         let deadline = Instant::now() + REFUSAL_LINGER;

@@ -33,3 +33,26 @@ fn threads_return_to_their_count_after_100_connections() {
         thread_count()
     );
 }
+
+#[test]
+fn a_connection_holds_one_file_descriptor() {
+    let addr = spawn_server(echo_with(Config::default()));
+    let mut warm = RawClient::open(addr);
+    warm.send_frame(Opcode::Text, true, b"warm");
+    assert_eq!(warm.frame().payload, b"warm");
+    let Some(before) = fd_count() else {
+        eprintln!("no /proc/self/fd: descriptors not counted");
+        return;
+    };
+    let mut clients: Vec<RawClient> = (0..50).map(|_| RawClient::open(addr)).collect();
+    for client in &mut clients {
+        client.send_frame(Opcode::Ping, true, b"");
+        assert_eq!(client.frame().header.opcode, Opcode::Pong);
+    }
+    let after = fd_count().unwrap_or(0);
+    // Each connection: the test's client end and the server's one stream.
+    assert!(
+        after <= before + 2 * 50 + 2,
+        "before {before}, after {after}"
+    );
+}

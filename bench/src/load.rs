@@ -36,6 +36,8 @@ pub struct Config {
     pub size: usize,
     /// Connections for `idle`.
     pub idle_conns: usize,
+    /// How long the idle workload keeps its connections open after measuring.
+    pub hold: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +93,7 @@ impl Workload {
             inflight,
             size,
             idle_conns: 2000,
+            hold: Duration::ZERO,
         }
     }
 }
@@ -370,6 +373,10 @@ fn idle(cfg: &Config) -> io::Result<Report> {
         }),
         ..Report::default()
     };
+    if !cfg.hold.is_zero() {
+        eprintln!("holding {} connections for {:?}", conns.len(), cfg.hold);
+        thread::sleep(cfg.hold);
+    }
     drop(conns);
     Ok(report)
 }

@@ -16,7 +16,8 @@ options:
   --inflight N      messages in flight per connection (small/json 16, else 1)
   --size BYTES      payload size (small/latency 32, large 1048576)
   --idle-conns N    connections for idle (default 2000)
-  --path PATH       request path (default /echo)";
+  --path PATH       request path (default /echo)
+  --hold S          idle: keep the connections open S seconds after measuring";
 
 fn main() -> ExitCode {
     match parse(std::env::args().skip(1).collect()) {
@@ -65,6 +66,11 @@ fn parse(args: Vec<String>) -> Result<(Workload, load::Config), String> {
             "--inflight" => cfg.inflight = num()?,
             "--size" => cfg.size = num()?,
             "--idle-conns" => cfg.idle_conns = num()?,
+            "--hold" => {
+                cfg.hold = Duration::from_secs_f64(
+                    value.parse().map_err(|_| format!("bad --hold {value}"))?,
+                )
+            }
             "--path" => cfg.path = value.clone(),
             _ => return Err(format!("unknown option {flag}")),
         }
