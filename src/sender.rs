@@ -143,7 +143,19 @@ impl Shared {
         if opcode == Opcode::Close {
             state.phase = Phase::CloseSent;
         }
-        match write_frame(self.stream.as_ref(), &mut state, &header, payload, hold) {
+        let written = write_frame(self.stream.as_ref(), &mut state, &header, payload, hold);
+        self.check_write(state, written)
+    }
+
+    /// A failed write may have left half a frame on the wire: the
+    /// connection is failed for every sender, and the socket shut down so
+    /// the receiving half stops too.
+    fn check_write(
+        &self,
+        mut state: MutexGuard<'_, WriteState>,
+        written: io::Result<()>,
+    ) -> Result<()> {
+        match written {
             Ok(()) => Ok(()),
             Err(e) => {
                 state.phase = Phase::Failed;
@@ -182,15 +194,8 @@ impl Shared {
         if state.buf.is_empty() || state.phase == Phase::Failed {
             return Ok(());
         }
-        match flush(self.stream.as_ref(), &mut state) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                state.phase = Phase::Failed;
-                drop(state);
-                self.shutdown();
-                Err(e.into())
-            }
-        }
+        let written = flush(self.stream.as_ref(), &mut state);
+        self.check_write(state, written)
     }
 
     /// Answers a Ping, unless a Close was already sent (then the Pong is

@@ -64,16 +64,21 @@ pub fn echo_with(config: Config) -> impl Fn(TcpStream) + Send + Sync + Clone + '
         else {
             return;
         };
-        let (mut receiver, sender) = ws.split();
-        while let Ok(message) = receiver.recv() {
-            let sent = match message {
-                Message::Text(text) => sender.send_text(&text),
-                Message::Binary(data) => sender.send_binary(&data),
-                _ => Ok(()),
-            };
-            if sent.is_err() {
-                break;
-            }
+        echo_loop(ws);
+    }
+}
+
+/// Echoes text and binary messages until the connection ends.
+pub fn echo_loop(ws: plainws::WebSocket) {
+    let (mut receiver, sender) = ws.split();
+    while let Ok(message) = receiver.recv() {
+        let sent = match message {
+            Message::Text(text) => sender.send_text(&text),
+            Message::Binary(data) => sender.send_binary(&data),
+            _ => Ok(()),
+        };
+        if sent.is_err() {
+            break;
         }
     }
 }
@@ -348,19 +353,8 @@ impl Fixture {
         let run = thread::spawn(move || {
             server
                 .run(|incoming| {
-                    let Ok(ws) = incoming.accept_with(|_| Ok(Default::default())) else {
-                        return;
-                    };
-                    let (mut receiver, sender) = ws.split();
-                    while let Ok(message) = receiver.recv() {
-                        let sent = match message {
-                            Message::Text(text) => sender.send_text(&text),
-                            Message::Binary(data) => sender.send_binary(&data),
-                            _ => Ok(()),
-                        };
-                        if sent.is_err() {
-                            break;
-                        }
+                    if let Ok(ws) = incoming.accept_with(|_| Ok(Default::default())) {
+                        echo_loop(ws);
                     }
                 })
                 .expect("server runs");
