@@ -89,6 +89,7 @@
 
 mod client;
 pub mod close;
+mod close_watch;
 pub mod config;
 pub mod decoder;
 mod error;

@@ -10,11 +10,12 @@
 
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::close::{CloseCode, CloseFrame};
+use crate::close_watch;
 use crate::config::{Config, Direction};
 use crate::error::{Error, Result};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role, encode_frame};
@@ -55,8 +56,7 @@ struct WriteState {
 pub(crate) struct Shared {
     write: Mutex<WriteState>,
     /// Set once the receiving side has finished with the stream.
-    finished: Mutex<bool>,
-    finished_signal: Condvar,
+    finished: AtomicBool,
     /// The connection's one stream: written under `write`, shut down from
     /// any thread, read by the receiving half.
     stream: Arc<dyn Transport>,
@@ -78,8 +78,7 @@ impl Shared {
                 batching: false,
                 entropy: (role == Role::Client).then(Entropy::new),
             }),
-            finished: Mutex::new(false),
-            finished_signal: Condvar::new(),
+            finished: AtomicBool::new(false),
             stream,
             role,
             config,
@@ -88,10 +87,14 @@ impl Shared {
 
     /// Records that the receiving side is done, waking a close watchdog.
     pub(crate) fn mark_finished(&self) {
-        if let Ok(mut finished) = self.finished.lock() {
-            *finished = true;
-            self.finished_signal.notify_all();
+        if !self.finished.swap(true, Ordering::SeqCst) {
+            close_watch::finished();
         }
+    }
+
+    /// Whether the receiving side has finished with the stream.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst)
     }
 
     /// Shuts the whole socket down: any blocked read or write returns.
@@ -217,39 +220,6 @@ impl Shared {
             Ok(()) => Ok(true),
             Err(Error::AlreadyClosed) => Ok(false),
             Err(e) => Err(e),
-        }
-    }
-
-    /// After the application sent a Close: shut the socket down if the
-    /// receiving side has not finished within the close timeout, so a
-    /// silent peer cannot hold a reader forever (RFC 6455 §7.1.1).
-    fn watch_close(self: &Arc<Shared>) {
-        let shared = Arc::clone(self);
-        let timeout = self.config.close_timeout;
-        let spawned = thread::Builder::new()
-            .name("plainws-close".into())
-            .stack_size(32 << 10)
-            .spawn(move || {
-                let deadline = Instant::now() + timeout;
-                let Ok(mut finished) = shared.finished.lock() else {
-                    return;
-                };
-                while !*finished {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        drop(finished);
-                        shared.shutdown();
-                        return;
-                    }
-                    finished = match shared.finished_signal.wait_timeout(finished, left) {
-                        Ok((guard, _)) => guard,
-                        Err(_) => return,
-                    };
-                }
-            });
-        if spawned.is_err() {
-            // No thread to wait with: end the connection now rather than never.
-            self.shutdown();
         }
     }
 }
@@ -410,7 +380,10 @@ impl Sender {
             .shared
             .send_close(Some(&CloseFrame::new(code, reason)))?
         {
-            self.shared.watch_close();
+            close_watch::watch(
+                &self.shared,
+                Instant::now() + self.shared.config.close_timeout,
+            );
             Ok(())
         } else {
             Err(Error::AlreadyClosed)
