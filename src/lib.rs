@@ -59,10 +59,12 @@
 //!
 //! A connection [`split`](WebSocket::split)s into a [`Receiver`], read by
 //! one thread, and a [`Sender`], which is `Clone + Send + Sync`: any number
-//! of threads may send at once. The sender's write state (the stream's
-//! write half, whether a Close was sent, a reusable buffer) is behind one
-//! `Mutex`, and each frame is written whole under it in one write, so
-//! frames never interleave. The receiver answers Pings and completes the
+//! of threads may send at once. Both halves share the connection's one
+//! stream (one file descriptor). The sender's write state (whether a Close
+//! was sent or a write failed, a reusable buffer) is behind one `Mutex`,
+//! and each frame is written whole under it in one write, so frames never
+//! interleave. With [`Config::batch_writes`], frames sent while the
+//! receiver still holds unread input share a later write. The receiver answers Pings and completes the
 //! close handshake through the same lock, synchronously, so no queue of
 //! control frames can grow. A failed or timed-out write fails the
 //! connection for every sender; a poisoned lock is an error, never a panic.
