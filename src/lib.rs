@@ -85,6 +85,7 @@
 //! | `write_timeout` | 30 s | connection failed for every sender |
 //! | `idle_timeout` | none | close 1001 |
 //! | `keepalive` | none | close 1011 when no pong comes |
+//! | `batch_writes` | off | — (replies to pipelined input share one write) |
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

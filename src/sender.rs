@@ -19,6 +19,7 @@ use crate::close_watch;
 use crate::config::{Config, Direction};
 use crate::error::{Error, Result};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role, encode_frame};
+use crate::message::Message;
 use crate::protocol::TRACE_PREVIEW;
 use crate::random::Entropy;
 use crate::transport::{Transport, write_all};
@@ -306,6 +307,19 @@ impl std::fmt::Debug for Sender {
 impl Sender {
     pub(crate) fn new(shared: Arc<Shared>) -> Sender {
         Sender { shared }
+    }
+
+    /// Sends any [`Message`]: data in one frame, Ping and Pong as control
+    /// frames, and `Close` as [`close`](Sender::close) does (no code: 1000).
+    pub fn send(&self, message: &Message) -> Result<()> {
+        match message {
+            Message::Text(text) => self.send_text(text),
+            Message::Binary(data) => self.send_binary(data),
+            Message::Ping(payload) => self.ping(payload),
+            Message::Pong(payload) => self.pong(payload),
+            Message::Close(Some(frame)) => self.close(frame.code, &frame.reason),
+            Message::Close(None) => self.close(CloseCode::NORMAL, ""),
+        }
     }
 
     /// Sends a text message in one frame.

@@ -354,3 +354,23 @@ fn fed_messages_wait_for_flush() {
     assert_eq!(client.frame().payload, b"one");
     assert_eq!(client.frame().payload, b"two");
 }
+
+#[test]
+fn send_takes_any_message() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let addr = spawn_server(move |stream| {
+        let (mut receiver, sender) = plainws::accept(stream).unwrap().split();
+        sender.send(&Message::Text("t".into())).unwrap();
+        sender.send(&Message::Binary(vec![1])).unwrap();
+        sender.send(&Message::Ping(b"p".to_vec())).unwrap();
+        sender.send(&Message::Close(None)).unwrap();
+        tx.send(sender.send(&Message::Text("late".into()))).unwrap();
+        while receiver.recv().is_ok() {}
+    });
+    let mut client = RawClient::open(addr);
+    assert_eq!(client.frame().header.opcode, Opcode::Text);
+    assert_eq!(client.frame().header.opcode, Opcode::Binary);
+    assert_eq!(client.frame().header.opcode, Opcode::Ping);
+    assert_eq!(client.frame().close_code(), Some(1000));
+    assert!(matches!(rx.recv().unwrap(), Err(Error::AlreadyClosed)));
+}
