@@ -78,8 +78,14 @@ impl Request {
 
     /// The subprotocols the client offered, in its order of preference
     /// (`Sec-WebSocket-Protocol`, §4.2.1 item 8).
+    ///
+    /// Only tokens count as offers. §4.1: the elements "MUST be non-empty
+    /// strings with characters in the range U+0021 to U+007E not including
+    /// separator characters"; anything else (a tab or a space inside, a
+    /// non-ASCII character) could not be echoed as it was sent, so the
+    /// client would refuse the answer.
     pub fn protocols(&self) -> impl Iterator<Item = &str> {
-        header_tokens(&self.headers, "Sec-WebSocket-Protocol")
+        header_tokens(&self.headers, "Sec-WebSocket-Protocol").filter(|p| is_token(p))
     }
 
     /// Whether this request asks for a WebSocket at all (`Upgrade: websocket`).

@@ -49,6 +49,20 @@ fn answers_with_101_and_the_chosen_protocol() {
 }
 
 #[test]
+fn only_tokens_are_offered_subprotocols() {
+    // Found by the handshake_request fuzz target: "a<TAB>b" was offered,
+    // chosen, and sent back cleaned to "ab", which the client refuses.
+    let request = parse(&with("chat, superchat", "a\tb, caf\u{e9}, ok")).unwrap();
+    assert_eq!(request.protocols().collect::<Vec<_>>(), ["ok"]);
+    let accept = Accept {
+        protocol: Some("a\tb".into()),
+        headers: vec![],
+    };
+    let response = String::from_utf8(switching_protocols(&request, "abc", &accept)).unwrap();
+    assert!(!response.contains("Sec-WebSocket-Protocol"));
+}
+
+#[test]
 fn accepts_connection_lists_in_any_case() {
     let request = parse(&with(
         "Connection: Upgrade",
