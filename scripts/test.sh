@@ -32,5 +32,8 @@ python3 scripts/autobahn.py server \
 step "client suites: Autobahn as client, headless Chromium"
 scripts/test-client.sh
 
+step "smoke fuzz of every cargo-fuzz target (nightly)"
+scripts/fuzz-smoke.sh
+
 echo
 echo "scripts/test.sh: all suites passed"
