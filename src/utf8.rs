@@ -39,17 +39,22 @@ impl Utf8Validator {
     /// Bytes that may still begin a valid character are held back. On error
     /// `out` holds the text up to the last complete character before it.
     pub fn feed(&mut self, piece: &[u8], out: &mut String) -> Result<(), Utf8Error> {
-        let piece = self.complete_pending(piece, out)?;
-        let text = self.validate_body(piece, out)?;
+        let piece = match self.pending_len {
+            0 => piece,
+            _ => self.complete_pending(piece, Some(&mut *out))?,
+        };
+        let text = self.validate_body(piece, Some(&mut *out))?;
         out.push_str(text);
         Ok(())
     }
 
     /// Validates the next piece without keeping the text.
     pub fn check(&mut self, piece: &[u8]) -> Result<(), Utf8Error> {
-        let mut scratch = String::new();
-        let piece = self.complete_pending(piece, &mut scratch)?;
-        self.validate_body(piece, &mut scratch).map(|_| ())
+        let piece = match self.pending_len {
+            0 => piece,
+            _ => self.complete_pending(piece, None)?,
+        };
+        self.validate_body(piece, None).map(|_| ())
     }
 
     /// Validates `piece` in one pass of `std::str::from_utf8`: everything up
@@ -59,14 +64,16 @@ impl Utf8Validator {
     fn validate_body<'a>(
         &mut self,
         piece: &'a [u8],
-        out: &mut String,
+        out: Option<&mut String>,
     ) -> Result<&'a str, Utf8Error> {
         let (body, tail) = piece.split_at(incomplete_tail_start(piece));
         let text = match str::from_utf8(body) {
             Ok(text) => text,
             Err(e) => {
                 let valid = &body[..e.valid_up_to()];
-                out.push_str(str::from_utf8(valid).unwrap_or_default());
+                if let Some(out) = out {
+                    out.push_str(str::from_utf8(valid).unwrap_or_default());
+                }
                 self.consumed += valid.len();
                 return Err(self.error_here());
             }
@@ -82,7 +89,9 @@ impl Utf8Validator {
                 }
                 // Already invalid (or, impossibly, complete): fail here.
                 _ => {
-                    out.push_str(text);
+                    if let Some(out) = out {
+                        out.push_str(text);
+                    }
                     return Err(self.error_here());
                 }
             }
@@ -115,7 +124,7 @@ impl Utf8Validator {
     fn complete_pending<'a>(
         &mut self,
         piece: &'a [u8],
-        out: &mut String,
+        out: Option<&mut String>,
     ) -> Result<&'a [u8], Utf8Error> {
         let start = self.consumed - self.pending_len;
         let mut taken = 0;
@@ -125,7 +134,9 @@ impl Utf8Validator {
             taken += 1;
             match str::from_utf8(&self.pending[..self.pending_len]) {
                 Ok(ch) => {
-                    out.push_str(ch);
+                    if let Some(out) = out {
+                        out.push_str(ch);
+                    }
                     self.pending_len = 0;
                     self.consumed += taken;
                     return Ok(&piece[taken..]);

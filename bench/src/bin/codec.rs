@@ -83,13 +83,18 @@ fn main() {
             validator.finish().unwrap();
             black_box(&out);
         });
-        let check = throughput(input.len(), budget, || {
-            let mut validator = Utf8Validator::new();
-            for piece in black_box(input).chunks(16 << 10) {
-                validator.check(piece).unwrap();
-            }
-            black_box(validator.finish().is_ok());
-        });
+        // As a message arrives: in reads of the smallest buffer (4 KiB) and
+        // of a grown one (64 KiB).
+        let check_in = |piece: usize| {
+            throughput(input.len(), budget, || {
+                let mut validator = Utf8Validator::new();
+                for piece in black_box(input).chunks(piece) {
+                    validator.check(piece).unwrap();
+                }
+                black_box(validator.finish().is_ok());
+            })
+        };
+        let check = (check_in(4 << 10), check_in(64 << 10));
         // The same work std does when it builds the String too.
         let std_build = throughput(input.len(), budget, || {
             out.clear();
@@ -138,11 +143,13 @@ fn main() {
         "| unmask 1 MiB in cache | {unmask:.1} GB/s | memcpy {memcpy:.1} GB/s | {:.2} (byte loop: {naive:.1} GB/s) |",
         unmask / memcpy
     );
-    for (name, std, std_build, ours, check) in utf8_rows {
-        println!(
-            "| UTF-8 validate in 16 KiB pieces, {name} | {check:.1} GB/s | std::str::from_utf8 on the whole {std:.1} GB/s | {:.2} |",
-            check / std
-        );
+    for (name, std, std_build, ours, (check_small, check_large)) in utf8_rows {
+        for (size, check) in [("4 KiB", check_small), ("64 KiB", check_large)] {
+            println!(
+                "| UTF-8 validate in {size} pieces, {name} | {check:.1} GB/s | std::str::from_utf8 on the whole {std:.1} GB/s | {:.2} |",
+                check / std
+            );
+        }
         println!(
             "| UTF-8 validate + build String, {name} | {ours:.1} GB/s | std::str::from_utf8 {std:.1} GB/s (+ push_str {std_build:.1}) | {:.2} ({:.2} vs from_utf8 + push_str) |",
             ours / std,
