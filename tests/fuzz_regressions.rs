@@ -3,7 +3,7 @@
 //! target's own body, and the fixed behaviour checked directly.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::Shutdown;
 use std::path::Path;
 

@@ -11,6 +11,7 @@ use plainws::frame::Opcode;
 
 #[test]
 fn threads_return_to_their_count_after_100_connections() {
+    let _alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let addr = spawn_server(echo_with(Config::default()));
     // Warm up: the listener thread and anything lazily started.
     let mut client = RawClient::open(addr);
@@ -36,6 +37,7 @@ fn threads_return_to_their_count_after_100_connections() {
 
 #[test]
 fn a_connection_holds_one_file_descriptor() {
+    let _alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let addr = spawn_server(echo_with(Config::default()));
     let mut warm = RawClient::open(addr);
     warm.send_frame(Opcode::Text, true, b"warm");
