@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::handshake::accept_key;
-use crate::handshake::http::{Head, has_token, header_count, header_tokens};
+use crate::handshake::http::{Head, has_token, header_count, header_tokens, parse_version};
 
 /// The request line and headers of an opening handshake (§4.1 items 1–9).
 ///
@@ -53,7 +53,9 @@ pub fn check_response(
     // client handles the response per HTTP procedures": no redirects here.
     let mut parts = head.start_line.splitn(3, ' ');
     let (version, status) = (parts.next().unwrap_or_default(), parts.next());
-    if !version.starts_with("HTTP/1.") || status != Some("101") {
+    // A 101 belongs to HTTP/1.1 and later (RFC 9110 §15.2.2).
+    let upgraded_version = matches!(parse_version(version), Some(v) if v >= (1, 1));
+    if !upgraded_version || status != Some("101") {
         return Err(Error::HandshakeRefused(head.start_line.clone()));
     }
     // Items 2 and 3.
@@ -122,6 +124,22 @@ mod tests {
         let err = check_response(b"HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n", 10, KEY, &[])
             .unwrap_err();
         assert!(matches!(err, Error::HandshakeRefused(line) if line == "HTTP/1.1 302 Found"));
+    }
+
+    #[test]
+    fn refuses_a_101_without_a_proper_http_version() {
+        for version in ["HTTP/1.x", "HTTP/1.0", "HTTP/11", "XTTP/1.1"] {
+            let bad = String::from_utf8(response(""))
+                .unwrap()
+                .replacen("HTTP/1.1", version, 1);
+            assert!(
+                matches!(
+                    check_response(bad.as_bytes(), 10, KEY, &[]),
+                    Err(Error::HandshakeRefused(_))
+                ),
+                "{version}"
+            );
+        }
     }
 
     #[test]

@@ -165,6 +165,18 @@ pub fn has_token(headers: &[(String, String)], name: &str, token: &str) -> bool 
     header_tokens(headers, name).any(|t| t.eq_ignore_ascii_case(token))
 }
 
+/// `HTTP/<major>.<minor>`, one digit each (RFC 9112 §2.3).
+pub fn parse_version(version: &str) -> Option<(u8, u8)> {
+    match version.as_bytes() {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            Some((major - b'0', minor - b'0'))
+        }
+        _ => None,
+    }
+}
+
 /// A `tchar` (RFC 9110 §5.6.2).
 pub fn is_token_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)

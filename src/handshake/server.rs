@@ -1,7 +1,9 @@
 //! The server's half of the opening handshake (RFC 6455 §4.2). Sans-I/O.
 
 use crate::error::{Error, Result};
-use crate::handshake::http::{Head, has_token, header_count, header_tokens, is_token};
+use crate::handshake::http::{
+    Head, has_token, header_count, header_tokens, is_token, parse_version,
+};
 use crate::handshake::{accept_key, is_valid_key};
 
 /// An HTTP request as the server received it.
@@ -139,18 +141,6 @@ impl Request {
             }
         };
         Ok(accept_key(key))
-    }
-}
-
-/// `HTTP/<major>.<minor>`, one digit each (RFC 9112 §2.3).
-fn parse_version(version: &str) -> Option<(u8, u8)> {
-    match version.as_bytes() {
-        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
-            if major.is_ascii_digit() && minor.is_ascii_digit() =>
-        {
-            Some((major - b'0', minor - b'0'))
-        }
-        _ => None,
     }
 }
 
