@@ -59,3 +59,22 @@ fn subprotocol_with_a_tab_is_not_offered() {
     assert!(!response.contains("Sec-WebSocket-Protocol"), "{response}");
     assert_eq!(protocol, None);
 }
+
+/// Found by the `handshake_response` smoke fuzz: a 101 whose status line
+/// said `HTTP/2.1` was accepted once the client checked the version as
+/// "1.1 or later"; the upgrade is HTTP/1.1's, so only 1.x (x ≥ 1) may carry it.
+#[test]
+fn a_101_from_http_2_1_is_refused() {
+    targets::handshake_response(&crash("handshake_response", "101-with-http-2-1"));
+    let response = "HTTP/2.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    let result = plainws::handshake::client::check_response(
+        response.as_bytes(),
+        100,
+        "dGhlIHNhbXBsZSBub25jZQ==",
+        &[],
+    );
+    assert!(
+        matches!(result, Err(plainws::Error::HandshakeRefused(_))),
+        "{result:?}"
+    );
+}

@@ -53,8 +53,9 @@ pub fn check_response(
     // client handles the response per HTTP procedures": no redirects here.
     let mut parts = head.start_line.splitn(3, ' ');
     let (version, status) = (parts.next().unwrap_or_default(), parts.next());
-    // A 101 belongs to HTTP/1.1 and later (RFC 9110 §15.2.2).
-    let upgraded_version = matches!(parse_version(version), Some(v) if v >= (1, 1));
+    // The upgrade is an HTTP/1.1 mechanism (RFC 9110 §7.8, §15.2.2): a 101
+    // comes with HTTP/1.1 or a later 1.x, never 1.0 or another major.
+    let upgraded_version = matches!(parse_version(version), Some((1, minor)) if minor >= 1);
     if !upgraded_version || status != Some("101") {
         return Err(Error::HandshakeRefused(head.start_line.clone()));
     }
@@ -128,7 +129,7 @@ mod tests {
 
     #[test]
     fn refuses_a_101_without_a_proper_http_version() {
-        for version in ["HTTP/1.x", "HTTP/1.0", "HTTP/11", "XTTP/1.1"] {
+        for version in ["HTTP/1.x", "HTTP/1.0", "HTTP/2.1", "HTTP/11", "XTTP/1.1"] {
             let bad = String::from_utf8(response(""))
                 .unwrap()
                 .replacen("HTTP/1.1", version, 1);
