@@ -231,37 +231,25 @@ impl Receiver {
     fn fill(&mut self) -> Result<()> {
         // About to block: whatever waits for us goes out first.
         self.batch(false)?;
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        } else if self.end == self.buf.len() {
-            // The reader uses every byte it is given unless a message ends
-            // first, so a full buffer holds a whole next read's worth.
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-            if self.end == self.buf.len() {
-                self.grow_buffer();
-            }
-        }
+        // `MessageReader::read` uses all of its input unless a message ends
+        // first, so nothing is pending when more is needed.
+        debug_assert_eq!(self.start, self.end);
+        self.start = 0;
+        self.end = 0;
         loop {
             let deadline = self.next_timeout()?;
-            let idle = self.start == self.end;
             let outcome = if self.buf.is_empty() {
-                // Nothing pending and no buffer: wait without holding one.
+                // No buffer: wait for bytes without holding one.
                 self.set_read_timeout(deadline)?;
                 self.stream.wait_readable().map(|()| {
                     self.buf = vec![0; READ_BUFFER_MIN];
                     None
                 })
             } else {
-                let timeout = if idle {
-                    Some(deadline.map_or(RELEASE_AFTER, |d| d.min(RELEASE_AFTER)))
-                } else {
-                    deadline
-                };
-                self.set_read_timeout(timeout)?;
-                self.stream.read(&mut self.buf[self.end..]).map(Some)
+                // A quiet second gives the buffer back.
+                let timeout = deadline.map_or(RELEASE_AFTER, |d| d.min(RELEASE_AFTER));
+                self.set_read_timeout(Some(timeout))?;
+                self.stream.read(&mut self.buf).map(Some)
             };
             match outcome {
                 Ok(None) => {}
@@ -286,9 +274,7 @@ impl Receiver {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) =>
                 {
-                    if idle {
-                        self.release_buffer();
-                    }
+                    self.release_buffer();
                     self.on_quiet()?;
                 }
                 Err(e) => {
