@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
-use plainws::trace::format_frame;
+use plainws::sansio::trace::format_frame;
 use plainws::{ClientOptions, CloseCode, Config, Error, Message, Receiver};
 
 const USAGE: &str = "usage: client ws://HOST:PORT/PATH [--trace]";

@@ -21,7 +21,10 @@ step "unit and integration tests (default features)"
 cargo test
 
 step "tests without the json feature"
-cargo test --no-default-features --lib --tests
+cargo test --no-default-features --features std --lib --tests
+
+step "the sans-I/O core alone: no_std + alloc, for a bare-metal target"
+scripts/nostd-build.sh
 
 step "Autobahn TestSuite, plainws as server (cases 1-10)"
 cargo build --release --example echo_server

@@ -5,10 +5,12 @@
 //! ([`Error::close_code`], RFC 6455 §7.4.1); a handshake failure knows the
 //! HTTP status a server answers it with ([`Error::http_status`]).
 
-use std::fmt;
+use alloc::string::String;
+use core::fmt;
+#[cfg(feature = "std")]
 use std::io;
 
-use crate::close::CloseCode;
+use crate::sansio::close::CloseCode;
 
 /// Everything that can go wrong in plainws.
 #[derive(Debug)]
@@ -16,6 +18,7 @@ use crate::close::CloseCode;
 pub enum Error {
     // ----- I/O and connection state -----
     /// The underlying stream failed.
+    #[cfg(feature = "std")]
     Io(io::Error),
     /// The connection ended normally: the close handshake finished, or the
     /// peer closed it. Receiving after this returns the same error.
@@ -164,6 +167,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use Error::*;
         match self {
+            #[cfg(feature = "std")]
             Io(e) => write!(f, "I/O error: {e}"),
             ConnectionClosed => f.write_str("connection closed"),
             AlreadyClosed => f.write_str("cannot send: a Close frame was already sent"),
@@ -215,9 +219,10 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
+            #[cfg(feature = "std")]
             Error::Io(e) => Some(e),
             #[cfg(feature = "json")]
             Error::Json(e) => Some(e),
@@ -226,6 +231,7 @@ impl std::error::Error for Error {
     }
 }
 
+#[cfg(feature = "std")]
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {
         match e.kind() {
@@ -236,4 +242,4 @@ impl From<io::Error> for Error {
 }
 
 /// The crate's result type.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;

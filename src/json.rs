@@ -4,10 +4,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::blocking::receiver::Receiver;
+use crate::blocking::sender::Sender;
 use crate::error::{Error, Result};
-use crate::message::Message;
-use crate::receiver::Receiver;
-use crate::sender::Sender;
+use crate::sansio::message::Message;
 
 impl Sender {
     /// Serializes `value` and sends it as one text message.

@@ -4,14 +4,15 @@
 //! for people who study the protocol, embed it where dependencies count,
 //! or fuzz parsers.
 //!
-//! - **Sans-I/O core.** The frame codec ([`decoder`], [`frame`]), the
-//!   handshake ([`handshake`]), message assembly ([`message`],
-//!   [`protocol`]) and close codes ([`close`]) are pure code over byte
-//!   slices: testable and fuzzable without a socket.
-//! - **Thin blocking shell** over `std::net::TcpStream`: [`accept`] and
-//!   [`connect`], [`WebSocket`], [`Receiver`], [`Sender`].
-//! - **Two runtime dependencies**: `sha1` and `base64` (plus `serde` and
-//!   `serde_json` behind the default `json` feature).
+//! - **Sans-I/O core** ([`sansio`], `no_std` + `alloc`): the frame codec,
+//!   the handshake, message assembly, close codes and the connection's
+//!   state machine are pure code over byte slices: testable and fuzzable
+//!   without a socket, a thread or a clock.
+//! - **Thin blocking driver** over `std::net::TcpStream` (feature `std`,
+//!   on by default): [`accept`] and [`connect`], [`WebSocket`],
+//!   [`Receiver`], [`Sender`].
+//! - **Two direct runtime dependencies**: `sha1` and `base64` (plus `serde`
+//!   and `serde_json` behind the default `json` feature).
 //!
 //! ## Quick start: a threaded echo server
 //!
@@ -87,41 +88,36 @@
 //! | `keepalive` | none | close 1011 when no pong comes |
 //! | `batch_writes` | off | — (replies to pipelined input share one write) |
 
+#![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod client;
-pub mod close;
-mod close_watch;
-pub mod config;
-pub mod decoder;
+extern crate alloc;
+
+#[cfg(feature = "std")]
+mod blocking;
 mod error;
-pub mod frame;
-pub mod handshake;
 #[cfg(feature = "json")]
 pub mod json;
-pub mod mask;
-pub mod message;
-pub mod protocol;
-pub mod random;
-mod receiver;
-mod sender;
-pub mod server;
-pub mod trace;
-pub mod transport;
-pub mod url;
-pub mod utf8;
-mod websocket;
+pub mod sansio;
 
-pub use client::{ClientOptions, client_with_transport, connect, connect_with};
-pub use close::{CloseCode, CloseFrame};
-pub use config::{Config, Direction, Keepalive, Tracer};
+#[cfg(feature = "std")]
+pub use blocking::client::{ClientOptions, client_with_transport, connect, connect_with};
+#[cfg(feature = "std")]
+pub use blocking::receiver::Receiver;
+#[cfg(feature = "std")]
+pub use blocking::sender::Sender;
+#[cfg(feature = "std")]
+pub use blocking::server::{Incoming, Server, ServerHandle, ServerOptions};
+#[cfg(all(feature = "std", any(test, feature = "test-util")))]
+pub use blocking::transport::MemoryStream;
+#[cfg(feature = "std")]
+pub use blocking::transport::Transport;
+#[cfg(feature = "std")]
+pub use blocking::websocket::{WebSocket, accept, accept_with};
 pub use error::{Error, Result};
-pub use frame::{FrameHeader, Opcode, Role};
-pub use handshake::server::{Accept, Request, Response};
-pub use message::Message;
-pub use receiver::Receiver;
-pub use sender::Sender;
-pub use server::{Incoming, Server, ServerHandle, ServerOptions};
-pub use transport::Transport;
-pub use websocket::{WebSocket, accept, accept_with};
+pub use sansio::close::{CloseCode, CloseFrame};
+pub use sansio::config::{Config, Direction, Keepalive, Tracer};
+pub use sansio::frame::{FrameHeader, Opcode, Role};
+pub use sansio::handshake::server::{Accept, Request, Response};
+pub use sansio::message::Message;

@@ -16,8 +16,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 use std::time::Instant;
 
-use plainws::frame::FrameHeader;
-use plainws::trace::format_frame;
+use plainws::sansio::frame::FrameHeader;
+use plainws::sansio::trace::format_frame;
 use plainws::{
     Accept, CloseCode, Direction, Error, Incoming, Message, Request, Response, Server,
     ServerOptions,

@@ -6,7 +6,7 @@ use std::net::{TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use plainws::handshake::accept_key;
+use plainws::sansio::handshake::accept_key;
 use plainws::{
     Accept, ClientOptions, CloseCode, Config, Error, Message, Request, Response, connect,
     connect_with,
@@ -336,7 +336,7 @@ fn server_initiated_close_is_answered_and_reported() {
 fn handshakes_over_a_transport_the_user_brings() {
     // A stand-in for a TLS stream: any connected Transport will do, and a
     // wss:// URL is fine here since the user supplied the security layer.
-    let (client_end, server_end) = plainws::transport::MemoryStream::pair();
+    let (client_end, server_end) = plainws::MemoryStream::pair();
     let server = thread::spawn(move || {
         let mut ws = plainws::accept_with(server_end, Config::default(), |request| {
             assert_eq!(request.header("Host"), Some("example.test"));

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use plainws::frame::Opcode;
+use plainws::sansio::frame::Opcode;
 use plainws::{Accept, CloseCode, Config, Error, Message, Response};
 
 #[test]

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::net::Shutdown;
 use std::path::Path;
 
-use plainws::transport::MemoryStream;
+use plainws::MemoryStream;
 use plainws::{Accept, Transport};
 
 #[path = "../fuzz/src/targets.rs"]
@@ -67,7 +67,7 @@ fn subprotocol_with_a_tab_is_not_offered() {
 fn a_101_from_http_2_1_is_refused() {
     targets::handshake_response(&crash("handshake_response", "101-with-http-2-1"));
     let response = "HTTP/2.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
-    let result = plainws::handshake::client::check_response(
+    let result = plainws::sansio::handshake::client::check_response(
         response.as_bytes(),
         100,
         "dGhlIHNhbXBsZSBub25jZQ==",

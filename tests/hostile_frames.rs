@@ -8,7 +8,7 @@ use std::net::Shutdown;
 use std::time::Duration;
 
 use common::*;
-use plainws::frame::Opcode;
+use plainws::sansio::frame::Opcode;
 use plainws::{Config, ServerOptions};
 
 fn options() -> ServerOptions {

@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::*;
-use plainws::frame::Opcode;
+use plainws::sansio::frame::Opcode;
 use plainws::{Config, ServerOptions};
 
 const HELD: usize = 2_000;

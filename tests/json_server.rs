@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use plainws::frame::Opcode;
+use plainws::sansio::frame::Opcode;
 
 struct ServerProcess {
     child: Child,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use plainws::Config;
-use plainws::frame::Opcode;
+use plainws::sansio::frame::Opcode;
 
 #[test]
 fn threads_return_to_their_count_after_100_connections() {

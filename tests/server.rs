@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use plainws::frame::Opcode;
+use plainws::sansio::frame::Opcode;
 use plainws::{Accept, CloseCode, Config, Error, Keepalive, ServerOptions};
 
 fn quick() -> Config {

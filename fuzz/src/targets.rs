@@ -30,16 +30,16 @@ use std::str;
 use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
-use plainws::close::{CloseFrame, truncate_reason};
-use plainws::decoder::{Decoded, FrameDecoder};
-use plainws::handshake::client::check_response;
-use plainws::handshake::http::{Head, HeadReader};
-use plainws::handshake::server::switching_protocols;
-use plainws::handshake::{accept_key, is_valid_key};
-use plainws::mask::{apply_mask, apply_mask_naive};
-use plainws::protocol::MessageReader;
-use plainws::transport::MemoryStream;
-use plainws::utf8::Utf8Validator;
+use plainws::MemoryStream;
+use plainws::sansio::close::{CloseFrame, truncate_reason};
+use plainws::sansio::decoder::{Decoded, FrameDecoder};
+use plainws::sansio::handshake::client::check_response;
+use plainws::sansio::handshake::http::{Head, HeadReader};
+use plainws::sansio::handshake::server::switching_protocols;
+use plainws::sansio::handshake::{accept_key, is_valid_key};
+use plainws::sansio::mask::{apply_mask, apply_mask_naive};
+use plainws::sansio::reader::MessageReader;
+use plainws::sansio::utf8::Utf8Validator;
 use plainws::{
     Accept, CloseCode, Config, Error, FrameHeader, Message, Opcode, Request, Role, Transport,
 };
@@ -894,7 +894,7 @@ pub fn roundtrip(input: &RoundtripInput) {
             payload_len: payload.len() as u64,
         };
         let start = wire.len();
-        plainws::frame::encode_frame(&mut wire, &header, &payload);
+        plainws::sansio::frame::encode_frame(&mut wire, &header, &payload);
         check_encoding(&header, &payload, &wire[start..]);
 
         // The verdict the rules give, in the documented order.

@@ -9,8 +9,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use plainws::decoder::{Decoded, FrameDecoder};
-use plainws::frame::{FrameHeader, Opcode, Role, encode_frame};
+use plainws::sansio::decoder::{Decoded, FrameDecoder};
+use plainws::sansio::frame::{FrameHeader, Opcode, Role, encode_frame};
 use plainws::{Config, Message};
 
 pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";

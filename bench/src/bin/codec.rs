@@ -9,10 +9,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use plainws::decoder::{Decoded, FrameDecoder};
-use plainws::frame::{FrameHeader, Opcode, Role, encode_frame};
-use plainws::mask::{apply_mask, apply_mask_naive};
-use plainws::utf8::Utf8Validator;
+use plainws::sansio::decoder::{Decoded, FrameDecoder};
+use plainws::sansio::frame::{FrameHeader, Opcode, Role, encode_frame};
+use plainws::sansio::mask::{apply_mask, apply_mask_naive};
+use plainws::sansio::utf8::Utf8Validator;
 
 /// Runs `f` (which processes `bytes` bytes) repeatedly for about `budget`,
 /// five times, and returns the median throughput in GB/s.

@@ -11,12 +11,12 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::close::CloseCode;
-use crate::config::Config;
+use crate::blocking::sender::Sender;
+use crate::blocking::websocket::{WebSocket, accept_with, refuse};
 use crate::error::{Error, Result};
-use crate::handshake::server::{Accept, Request, Response};
-use crate::sender::Sender;
-use crate::websocket::{WebSocket, accept_with, refuse};
+use crate::sansio::close::CloseCode;
+use crate::sansio::config::Config;
+use crate::sansio::handshake::server::{Accept, Request, Response};
 
 /// How a [`Server`] runs, besides each connection's [`Config`].
 #[derive(Clone, Debug)]

@@ -2,7 +2,7 @@
 //! chunking (gorilla's matrix), and each validation rule.
 
 use super::*;
-use crate::frame::encode_frame;
+use crate::sansio::frame::encode_frame;
 
 /// A frame as the tests see it: header and unmasked payload.
 type Frame = (FrameHeader, Vec<u8>);

@@ -1,10 +1,10 @@
 //! Limits, timeouts and options, all finite by default.
 
-use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use alloc::sync::Arc;
+use core::fmt;
+use core::time::Duration;
 
-use crate::frame::FrameHeader;
+use crate::sansio::frame::FrameHeader;
 
 /// Which way a traced frame went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Close codes and Close frame payloads (RFC 6455 §5.5.1, §7.4).
 
-use std::fmt;
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+use core::fmt;
 
 use crate::error::{Error, Result};
 
@@ -87,7 +88,7 @@ impl CloseFrame {
                 if !code.is_sendable() {
                     return Err(Error::InvalidCloseCode(code.0));
                 }
-                let reason = std::str::from_utf8(reason).map_err(|_| Error::InvalidUtf8)?;
+                let reason = core::str::from_utf8(reason).map_err(|_| Error::InvalidUtf8)?;
                 Ok(Some(CloseFrame {
                     code,
                     reason: reason.to_owned(),

@@ -1,10 +1,11 @@
 //! The server's half of the opening handshake (RFC 6455 §4.2). Sans-I/O.
 
 use crate::error::{Error, Result};
-use crate::handshake::http::{
+use crate::sansio::handshake::http::{
     Head, has_token, header_count, header_tokens, is_token, parse_version,
 };
-use crate::handshake::{accept_key, is_valid_key};
+use crate::sansio::handshake::{accept_key, is_valid_key};
+use alloc::{borrow::ToOwned, format, string::String, vec, vec::Vec};
 
 /// An HTTP request as the server received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +76,7 @@ impl Request {
 
     /// The value of the first header named `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        crate::handshake::http::header(&self.headers, name)
+        crate::sansio::handshake::http::header(&self.headers, name)
     }
 
     /// The subprotocols the client offered, in its order of preference

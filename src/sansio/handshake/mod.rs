@@ -4,6 +4,8 @@
 //! - [`server`]: checking a client's request and answering it.
 //! - [`client`]: writing a request and checking the server's answer.
 
+use alloc::string::String;
+
 pub mod client;
 pub mod http;
 pub mod server;

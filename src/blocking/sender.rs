@@ -14,15 +14,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::close::{CloseCode, CloseFrame};
-use crate::close_watch;
-use crate::config::{Config, Direction};
+use crate::blocking::close_watch;
+use crate::blocking::random::Entropy;
+use crate::blocking::transport::{Transport, write_all};
 use crate::error::{Error, Result};
-use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role, encode_frame};
-use crate::message::Message;
-use crate::protocol::TRACE_PREVIEW;
-use crate::random::Entropy;
-use crate::transport::{Transport, write_all};
+use crate::sansio::close::{CloseCode, CloseFrame};
+use crate::sansio::config::{Config, Direction};
+use crate::sansio::frame::{
+    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role, encode_frame,
+};
+use crate::sansio::message::Message;
+use crate::sansio::reader::TRACE_PREVIEW;
 
 /// Unmasked payloads larger than this go out as a vectored write of
 /// header and payload, without copying the payload.

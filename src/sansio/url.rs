@@ -10,7 +10,8 @@
 //! path and query that can go on the request line as they are. Anything
 //! else is an [`Error::InvalidUrl`] saying what is wrong.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use alloc::{borrow::ToOwned, format, string::String};
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{Error, Result};
 

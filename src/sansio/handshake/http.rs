@@ -8,6 +8,7 @@
 //! header fields, rejecting anything malformed.
 
 use crate::error::{Error, Result};
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 /// Collects a message head, bounded in size.
 #[derive(Debug)]
@@ -96,7 +97,7 @@ pub struct Head {
 impl Head {
     /// Parses a complete head (as found by [`HeadReader`]).
     pub fn parse(head: &[u8], max_headers: usize) -> Result<Head> {
-        let text = std::str::from_utf8(head)
+        let text = core::str::from_utf8(head)
             .map_err(|_| Error::MalformedHttp("head is not valid UTF-8"))?;
         let mut lines = text
             .split('\n')

@@ -13,8 +13,8 @@
 //! arrives, unmasked in place with a running offset.
 
 use crate::error::{Error, Result};
-use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role};
-use crate::mask::apply_mask;
+use crate::sansio::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role};
+use crate::sansio::mask::apply_mask;
 
 /// One step of decoding.
 #[derive(Debug, PartialEq, Eq)]

@@ -6,11 +6,12 @@
 //! included) with how many bytes it used. The I/O layer reads, feeds and
 //! acts on what comes out; it never looks at a frame itself.
 
-use crate::config::Config;
-use crate::decoder::{Decoded, FrameDecoder};
 use crate::error::Result;
-use crate::frame::{FrameHeader, Role};
-use crate::message::{Message, MessageAssembler};
+use crate::sansio::config::Config;
+use crate::sansio::decoder::{Decoded, FrameDecoder};
+use crate::sansio::frame::{FrameHeader, Role};
+use crate::sansio::message::{Message, MessageAssembler};
+use alloc::vec::Vec;
 
 /// How many payload bytes of each frame a trace shows.
 pub const TRACE_PREVIEW: usize = 64;

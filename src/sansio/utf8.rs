@@ -6,10 +6,11 @@
 //! invalid byte as soon as it arrives ("fail fast": Autobahn 6.4.x), while
 //! an incomplete character at the end of a piece is held until the next.
 //!
-//! The heavy lifting is `std::str::from_utf8`, whose ASCII fast path is hard
+//! The heavy lifting is `core::str::from_utf8`, whose ASCII fast path is hard
 //! to beat; this module only stitches characters across piece boundaries.
 
-use std::str;
+use alloc::string::String;
+use core::str;
 
 /// The first invalid byte of a stream, at `valid_up_to` bytes from its start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +58,7 @@ impl Utf8Validator {
         self.validate_body(piece, None).map(|_| ())
     }
 
-    /// Validates `piece` in one pass of `std::str::from_utf8`: everything up
+    /// Validates `piece` in one pass of `core::str::from_utf8`: everything up
     /// to a truncated last character, which is checked as far as it goes
     /// and held in `pending`. Only on error is the valid prefix validated
     /// again, to hand it to `out`.

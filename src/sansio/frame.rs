@@ -17,12 +17,13 @@
 //! +-------------------------------- - - - - - - - - - - - - - - - +
 //! ```
 //!
-//! Decoding lives in [`crate::decoder`]; this module holds the shared types
+//! Decoding lives in [`crate::sansio::decoder`]; this module holds the shared types
 //! and the encoder.
 
-use std::fmt;
+use alloc::vec::Vec;
+use core::fmt;
 
-use crate::mask::apply_mask;
+use crate::sansio::mask::apply_mask;
 
 /// The longest header: 2 bytes, an 8-byte length and a 4-byte mask.
 pub const MAX_HEADER_LEN: usize = 14;

@@ -4,16 +4,16 @@ use std::net::Shutdown;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::close::CloseCode;
-use crate::config::Config;
+use crate::blocking::receiver::Receiver;
+use crate::blocking::sender::{Sender, Shared};
+use crate::blocking::transport::{Transport, write_all};
 use crate::error::{Error, Result};
-use crate::frame::Role;
-use crate::handshake::http::HeadReader;
-use crate::handshake::server::{Accept, Request, Response, switching_protocols};
-use crate::message::Message;
-use crate::receiver::Receiver;
-use crate::sender::{Sender, Shared};
-use crate::transport::{Transport, write_all};
+use crate::sansio::close::CloseCode;
+use crate::sansio::config::Config;
+use crate::sansio::frame::Role;
+use crate::sansio::handshake::http::HeadReader;
+use crate::sansio::handshake::server::{Accept, Request, Response, switching_protocols};
+use crate::sansio::message::Message;
 
 /// How long a refused client gets to read our answer before the socket closes.
 const REFUSAL_LINGER: Duration = Duration::from_secs(1);

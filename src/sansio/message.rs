@@ -7,10 +7,11 @@
 //! validated piece by piece, so bad UTF-8 fails at the first bad byte even
 //! in the middle of a frame (§8.1).
 
-use crate::close::CloseFrame;
 use crate::error::{Error, Result};
-use crate::frame::{FrameHeader, Opcode};
-use crate::utf8::Utf8Validator;
+use crate::sansio::close::CloseFrame;
+use crate::sansio::frame::{FrameHeader, Opcode};
+use crate::sansio::utf8::Utf8Validator;
+use alloc::{string::String, vec::Vec};
 
 /// A message received from, or to be sent to, the peer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,7 +106,7 @@ impl MessageAssembler {
                 return Ok(None);
             }
             self.frame = None;
-            let payload = std::mem::take(&mut self.control);
+            let payload = core::mem::take(&mut self.control);
             return Ok(Some(match frame.opcode {
                 Opcode::Ping => Message::Ping(payload),
                 Opcode::Pong => Message::Pong(payload),
@@ -127,15 +128,15 @@ impl MessageAssembler {
         if !frame.fin {
             return Ok(None);
         }
-        let message = match std::mem::replace(&mut self.partial, Partial::None) {
+        let message = match core::mem::replace(&mut self.partial, Partial::None) {
             Partial::Text => {
                 // §8.1: the whole message must be valid, so it may not end
                 // inside a character.
                 self.utf8.finish().map_err(|_| Error::InvalidUtf8)?;
                 self.utf8.reset();
-                Message::Text(std::mem::take(&mut self.text))
+                Message::Text(core::mem::take(&mut self.text))
             }
-            Partial::Binary => Message::Binary(std::mem::take(&mut self.binary)),
+            Partial::Binary => Message::Binary(core::mem::take(&mut self.binary)),
             Partial::None => return Ok(None),
         };
         Ok(Some(message))

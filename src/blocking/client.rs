@@ -12,16 +12,16 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::Config;
+use crate::blocking::random::Entropy;
+use crate::blocking::transport::{Transport, write_all};
+use crate::blocking::websocket::{WebSocket, read_head};
 use crate::error::{Error, Result};
-use crate::frame::Role;
-use crate::handshake::client::{check_response, request};
-use crate::handshake::encode_key;
-use crate::handshake::http::{HeadReader, is_token};
-use crate::random::Entropy;
-use crate::transport::{Transport, write_all};
-use crate::url::Url;
-use crate::websocket::{WebSocket, read_head};
+use crate::sansio::config::Config;
+use crate::sansio::frame::Role;
+use crate::sansio::handshake::client::{check_response, request};
+use crate::sansio::handshake::encode_key;
+use crate::sansio::handshake::http::{HeadReader, is_token};
+use crate::sansio::url::Url;
 
 /// Headers the handshake writes itself; an extra header may not repeat them.
 const HANDSHAKE_HEADERS: [&str; 7] = [

@@ -1,8 +1,9 @@
 //! The client's half of the opening handshake (RFC 6455 §4.1). Sans-I/O.
 
 use crate::error::{Error, Result};
-use crate::handshake::accept_key;
-use crate::handshake::http::{Head, has_token, header_count, header_tokens, parse_version};
+use crate::sansio::handshake::accept_key;
+use crate::sansio::handshake::http::{Head, has_token, header_count, header_tokens, parse_version};
+use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 
 /// The request line and headers of an opening handshake (§4.1 items 1–9).
 ///

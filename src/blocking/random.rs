@@ -66,6 +66,7 @@ impl Entropy {
     }
 
     /// The next 64 unpredictable bits.
+    #[cfg(test)]
     pub fn next_u64(&mut self) -> u64 {
         let mut bytes = [0u8; 8];
         self.fill(&mut bytes);

@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread;
 use std::time::Instant;
 
-use crate::sender::Shared;
+use crate::blocking::sender::Shared;
 
 struct Watch {
     /// Deadlines of connections still closing.

@@ -135,8 +135,11 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 pub use memory::MemoryStream;
 
+/// An in-memory pipe for tests and fuzzing (feature `test-util`).
+#[cfg(any(test, feature = "test-util"))]
 mod memory {
     use std::collections::VecDeque;
     use std::io::{self, Read, Write};

@@ -12,14 +12,14 @@ use std::net::Shutdown;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::close::{CloseCode, CloseFrame};
-use crate::config::Direction;
+use crate::blocking::sender::{Sender, Shared};
+use crate::blocking::transport::Transport;
 use crate::error::{Error, Result};
-use crate::frame::{Opcode, Role};
-use crate::message::Message;
-use crate::protocol::MessageReader;
-use crate::sender::{Sender, Shared};
-use crate::transport::Transport;
+use crate::sansio::close::{CloseCode, CloseFrame};
+use crate::sansio::config::Direction;
+use crate::sansio::frame::{Opcode, Role};
+use crate::sansio::message::Message;
+use crate::sansio::reader::MessageReader;
 
 /// The smallest read buffer, allocated when bytes are pending.
 const READ_BUFFER_MIN: usize = 4 << 10;

@@ -5,8 +5,9 @@
 //! <- fin=1 rsv=000 op=TEXT mask=none len=5 payload="hello"
 //! ```
 
-use crate::config::Direction;
-use crate::frame::FrameHeader;
+use crate::sansio::config::Direction;
+use crate::sansio::frame::FrameHeader;
+use alloc::{format, string::String};
 
 /// Formats a traced frame: `->` for outgoing, `<-` for incoming, the
 /// header's fields (RFC 6455 §5.2) and the payload preview, lossily as text.
@@ -31,7 +32,7 @@ pub fn format_frame(direction: Direction, header: &FrameHeader, preview: &[u8]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::Opcode;
+    use crate::sansio::frame::Opcode;
 
     #[test]
     fn shows_direction_header_and_payload() {
