@@ -36,6 +36,24 @@ pub enum Error {
     /// A read or write did not complete within its timeout.
     Timeout(&'static str),
 
+    // ----- The caller's misuse: refused, nothing sent, no close code -----
+    /// A Ping, Pong or Close payload over 125 bytes (RFC 6455 §5.5): the
+    /// call was refused and the connection is unaffected.
+    ControlPayloadTooLong(usize),
+    /// A close code that may not be sent: 1004, 1005, 1006, 1015 and the
+    /// rest of 0–2999 outside 1000–1003 and 1007–1014 (RFC 6455 §7.4).
+    UnsendableCloseCode(u16),
+    /// A continuation frame sent with no fragmented message open (§5.4).
+    NoMessageToContinue,
+    /// A new data message started, by the same thread, while its own
+    /// fragmented message is unfinished (§5.4: fragments of one message
+    /// may not be interleaved with another).
+    MessageInProgress,
+    /// A call this connection cannot make; the text says why (for example
+    /// an unmasked payload from a client, RFC 6455 §5.1, or a control
+    /// opcode given to `send_fragment`).
+    NotAllowed(&'static str),
+
     // ----- Frame violations: close code 1002 (RFC 6455 §5.2) -----
     /// RSV1, RSV2 or RSV3 set without a negotiated extension.
     ReservedBitsSet,
@@ -148,6 +166,22 @@ impl Error {
         Some(code)
     }
 
+    /// Whether this error is the caller's own mistake: the call was refused
+    /// before anything was sent, and the connection is unaffected. Such
+    /// errors never carry a close code.
+    pub fn is_misuse(&self) -> bool {
+        use Error::*;
+        matches!(
+            self,
+            AlreadyClosed
+                | ControlPayloadTooLong(_)
+                | UnsendableCloseCode(_)
+                | NoMessageToContinue
+                | MessageInProgress
+                | NotAllowed(_)
+        )
+    }
+
     /// The HTTP status a server answers this handshake error with.
     pub fn http_status(&self) -> Option<u16> {
         use Error::*;
@@ -174,6 +208,20 @@ impl fmt::Display for Error {
             ConnectionFailed => f.write_str("connection failed after an earlier write error"),
             AbnormalClosure => f.write_str("peer closed the TCP connection without a close frame"),
             Timeout(what) => write!(f, "timed out: {what}"),
+            ControlPayloadTooLong(len) => write!(
+                f,
+                "cannot send: a control frame payload of {len} bytes is over 125"
+            ),
+            UnsendableCloseCode(code) => {
+                write!(f, "cannot send close code {code}: it may not be sent")
+            }
+            NoMessageToContinue => {
+                f.write_str("cannot send a continuation: no fragmented message is open")
+            }
+            MessageInProgress => f.write_str(
+                "cannot start a message: this thread's fragmented message is unfinished",
+            ),
+            NotAllowed(why) => write!(f, "not allowed: {why}"),
             ReservedBitsSet => f.write_str("RSV bits set but no extension was negotiated"),
             ReservedOpcode(op) => write!(f, "reserved opcode {op:#x}"),
             FragmentedControlFrame => f.write_str("control frame is fragmented"),

@@ -19,6 +19,7 @@
 
 pub mod close;
 pub mod config;
+pub mod connection;
 pub mod decoder;
 pub mod frame;
 pub mod handshake;

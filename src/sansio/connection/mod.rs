@@ -1,0 +1,398 @@
+//! One WebSocket connection as a pure state machine (RFC 6455 §5–§7).
+//!
+//! [`Connection`] owns both directions of one connection:
+//!
+//! - **bytes in, messages out**: [`receive`](Connection::receive) decodes
+//!   frames, assembles messages and validates UTF-8, and answers what the
+//!   protocol answers by itself — a Pong for each Ping (§5.5.2), the Close
+//!   echo (§5.5.1), the Close that fails a connection (§7.1.7);
+//! - **calls in, bytes out**: `send_*`, [`ping`](Connection::ping),
+//!   [`close`](Connection::close) check the send rules and encode frames
+//!   (masked with keys from the driver's [`MaskSource`] on a client) into
+//!   one buffer, taken with
+//!   [`take_data_to_send`](Connection::take_data_to_send);
+//! - **time in, deadlines out**: [`poll_timeout`](Connection::poll_timeout)
+//!   and [`handle_timeout`](Connection::handle_timeout) run the close
+//!   timeout, the idle timeout and keepalive pings. The core never reads a
+//!   clock: time is a [`Duration`] since an epoch the driver picks.
+//!
+//! A driver only moves bytes and time: it reads from its transport into a
+//! buffer, feeds the buffer to `receive`, writes what `take_data_to_send`
+//! gives, waits until `poll_timeout`, and closes the transport once
+//! [`is_finished`](Connection::is_finished) says so.
+//!
+//! ```
+//! use plainws::sansio::connection::Connection;
+//! use plainws::{Config, Message};
+//!
+//! let mut server = Connection::server(Config::default());
+//! // A masked "Hello" from a client (RFC 6455 §5.7).
+//! let mut input = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+//! let (used, message) = server.receive(&mut input)?;
+//! assert_eq!(used, input.len());
+//! assert_eq!(message, Some(Message::Text("Hello".into())));
+//! server.send_text("Hello")?;
+//! let mut out = Vec::new();
+//! server.take_data_to_send(&mut out);
+//! assert_eq!(out, [0x81, 0x05, b'H', b'e', b'l', b'l', b'o']);
+//! # Ok::<(), plainws::Error>(())
+//! ```
+
+mod send;
+mod timers;
+
+#[cfg(test)]
+mod tests;
+
+use alloc::boxed::Box;
+use alloc::string::ToString;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::sansio::close::{CloseCode, CloseFrame};
+use crate::sansio::config::{Config, Direction};
+use crate::sansio::frame::{Opcode, Role};
+use crate::sansio::message::Message;
+use crate::sansio::reader::MessageReader;
+
+pub use send::FrameHead;
+use timers::Timers;
+
+/// Where a client's masking keys come from (RFC 6455 §5.3: "the masking
+/// key MUST be derived from a strong source of entropy"). The blocking
+/// driver reads the operating system's random bytes; an embedded driver
+/// plugs in its hardware generator.
+pub trait MaskSource: Send {
+    /// The next masking key.
+    fn next_key(&mut self) -> [u8; 4];
+}
+
+/// Where the close handshake stands (RFC 6455 §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Neither side has sent a Close.
+    Open,
+    /// This side sent a Close and waits for the peer's (§7.1.2). Only
+    /// Pongs may still be sent.
+    CloseSent,
+    /// The peer's Close arrived and this side has not answered yet (the
+    /// reply is deferred: see [`Connection::defer_close_reply`]). Data may
+    /// still be sent before the reply (§5.5.1: "an endpoint MAY delay
+    /// sending a Close frame until its current message is sent").
+    CloseReceived,
+    /// Both Closes crossed, the connection failed, or the transport ended:
+    /// nothing more is sent or received.
+    Closed,
+}
+
+/// One WebSocket connection, both directions, with no I/O.
+pub struct Connection {
+    role: Role,
+    config: Config,
+    reader: MessageReader,
+    /// Encoded frames waiting for the driver, in the order they go out.
+    out: Vec<u8>,
+    masks: Option<Box<dyn MaskSource>>,
+    /// The data message this side is sending in fragments (§5.4).
+    sending: Option<Opcode>,
+    close_sent: bool,
+    close_received: bool,
+    /// The answer owed to the peer's Close while the reply is deferred.
+    reply_due: Option<Option<CloseFrame>>,
+    defer_reply: bool,
+    /// A peer's violation failed the connection (§7.1.7).
+    failed: bool,
+    /// The peer's byte stream ended.
+    eof: bool,
+    /// The transport is gone or the close handshake timed out.
+    aborted: bool,
+    timers: Timers,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state())
+            .field("pending_output", &self.out.len())
+            .field("sending", &self.sending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// The server end of a connection whose opening handshake is done.
+    pub fn server(config: Config) -> Connection {
+        Connection::new(Role::Server, config, None)
+    }
+
+    /// The client end, masking every frame with keys from `masks`.
+    pub fn client(config: Config, masks: Box<dyn MaskSource>) -> Connection {
+        Connection::new(Role::Client, config, Some(masks))
+    }
+
+    fn new(role: Role, config: Config, masks: Option<Box<dyn MaskSource>>) -> Connection {
+        let mut reader = MessageReader::new(role, &config);
+        if config.tracer.is_some() {
+            reader.enable_trace();
+        }
+        Connection {
+            role,
+            timers: Timers::new(&config),
+            config,
+            reader,
+            out: Vec::new(),
+            masks,
+            sending: None,
+            close_sent: false,
+            close_received: false,
+            reply_due: None,
+            defer_reply: false,
+            failed: false,
+            eof: false,
+            aborted: false,
+        }
+    }
+
+    /// After the peer's Close, wait for [`reply_to_close`](Self::reply_to_close),
+    /// [`close`](Self::close) or the close timeout before answering, instead
+    /// of answering inside [`receive`](Self::receive). For drivers whose
+    /// application may still be sending from other threads: their
+    /// messages then go out before the Close (RFC 6455 §5.5.1 allows the
+    /// delay).
+    pub fn defer_close_reply(&mut self) {
+        self.defer_reply = true;
+    }
+
+    /// This end's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The connection's settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Where the close handshake stands.
+    pub fn state(&self) -> State {
+        if self.aborted || self.failed || (self.close_sent && (self.close_received || self.eof)) {
+            State::Closed
+        } else if self.close_sent {
+            State::CloseSent
+        } else if self.close_received {
+            State::CloseReceived
+        } else {
+            State::Open
+        }
+    }
+
+    /// Whether the protocol is done with the transport: once the bytes of
+    /// [`take_data_to_send`](Self::take_data_to_send) are written, the
+    /// driver closes it. A client whose close handshake ended normally
+    /// first waits for the server to close TCP (RFC 6455 §7.1.1), until
+    /// [`awaits_eof`](Self::awaits_eof) turns false or the deadline of
+    /// [`poll_timeout`](Self::poll_timeout) passes.
+    pub fn is_finished(&self) -> bool {
+        self.aborted
+            || self.failed
+            || (self.close_sent && self.close_received)
+            || (self.eof && self.close_sent)
+    }
+
+    /// Whether the peer's end of stream is still awaited before the
+    /// transport is closed: a client after a clean close handshake
+    /// (§7.1.1: "the server SHOULD close the underlying TCP connection
+    /// first").
+    pub fn awaits_eof(&self) -> bool {
+        self.role == Role::Client
+            && self.close_sent
+            && self.close_received
+            && !self.eof
+            && !self.aborted
+    }
+
+    /// Whether nothing more will be received: the peer's Close arrived, its
+    /// stream ended, or the connection failed.
+    pub fn is_receive_done(&self) -> bool {
+        self.close_received || self.failed || self.eof || self.aborted
+    }
+
+    /// Feeds bytes from the peer; returns how many were used and the next
+    /// message, if they completed one. With no message, all of `input`
+    /// was used. Payloads are unmasked in place.
+    ///
+    /// Control frames come out as messages too, after the protocol acted
+    /// on them: a Ping was answered with a Pong, and the peer's Close was
+    /// answered (unless the reply is deferred). A peer's violation fails
+    /// the connection: the Close with its code is queued (RFC 6455 §7.1.7)
+    /// and the error returned. Bytes after the peer's Close, or after a
+    /// failure, are ignored (§5.5.1).
+    pub fn receive(&mut self, input: &mut [u8]) -> Result<(usize, Option<Message>)> {
+        if self.is_receive_done() {
+            return Ok((input.len(), None));
+        }
+        if !input.is_empty() {
+            self.timers.on_activity();
+        }
+        let outcome = match self.config.tracer.clone() {
+            Some(tracer) => self.reader.read_traced(input, &mut |frame| {
+                if let Some(header) = &frame.header {
+                    tracer(Direction::Incoming, header, &frame.preview);
+                }
+            }),
+            None => self.reader.read(input),
+        };
+        match outcome {
+            Ok((used, Some(message))) => {
+                self.on_message(&message);
+                Ok((used, Some(message)))
+            }
+            Ok((used, None)) => Ok((used, None)),
+            Err(error) => Err(self.fail(error)),
+        }
+    }
+
+    /// Acts on a received message as the protocol requires.
+    fn on_message(&mut self, message: &Message) {
+        match message {
+            // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a
+            // Pong frame in response, unless it already received a Close
+            // frame." Having *sent* a Close does not matter.
+            Message::Ping(payload) => self.queue_control(Opcode::Pong, payload),
+            Message::Pong(_) => self.timers.on_pong(),
+            Message::Close(frame) => {
+                self.close_received = true;
+                self.timers.on_close_step();
+                if self.close_sent {
+                    return;
+                }
+                // §5.5.1: "If an endpoint receives a Close frame and did not
+                // previously send a Close frame, the endpoint MUST send a
+                // Close frame in response. (When sending a Close frame in
+                // response, the endpoint typically echos the status code it
+                // received.)"
+                let echo = frame.as_ref().map(|f| CloseFrame::new(f.code, ""));
+                if self.defer_reply {
+                    self.reply_due = Some(echo);
+                } else {
+                    self.queue_close(echo.as_ref());
+                }
+            }
+            Message::Text(_) | Message::Binary(_) => {}
+        }
+    }
+
+    /// Fails the connection for the peer's violation (RFC 6455 §7.1.7): a
+    /// Close with the violation's code, then nothing more.
+    fn fail(&mut self, error: Error) -> Error {
+        if !self.close_sent {
+            if let Some(code) = error.close_code() {
+                let reason = error.to_string();
+                self.queue_close(Some(&CloseFrame::new(code, &reason)));
+            }
+        }
+        self.failed = true;
+        error
+    }
+
+    /// Reports that the peer's byte stream ended. Returns
+    /// `Error::AbnormalClosure` (close code 1006, §7.1.5) unless the peer's
+    /// Close came first. What other threads already handed over may still
+    /// be sent: the peer may only have closed its writing half.
+    pub fn receive_eof(&mut self) -> Result<()> {
+        self.eof = true;
+        self.timers.on_close_step();
+        if self.close_received {
+            Ok(())
+        } else {
+            Err(Error::AbnormalClosure)
+        }
+    }
+
+    /// Reports that the transport failed or was closed: nothing more can be
+    /// sent or received, and pending output is dropped.
+    pub fn abort(&mut self) {
+        self.aborted = true;
+        self.out.clear();
+    }
+
+    /// Moves every encoded byte waiting to go out to the end of `into`.
+    pub fn take_data_to_send(&mut self, into: &mut Vec<u8>) {
+        if into.is_empty() {
+            core::mem::swap(into, &mut self.out);
+        } else {
+            into.append(&mut self.out);
+        }
+    }
+
+    /// The encoded bytes waiting to go out.
+    pub fn data_to_send(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Gives back the output buffer's memory once it is empty and larger
+    /// than `keep` bytes (after a large frame went out).
+    pub fn shrink_output(&mut self, keep: usize) {
+        if self.out.is_empty() && self.out.capacity() > keep {
+            self.out = Vec::new();
+        }
+    }
+
+    /// Whether the stream stands between frames (nothing half-read).
+    pub fn is_between_frames(&self) -> bool {
+        self.reader.is_between_frames()
+    }
+
+    /// The earliest deadline the driver must report back with
+    /// [`handle_timeout`](Self::handle_timeout), given the time `now`.
+    /// Timers started by what happened since the last call (bytes
+    /// received, a Close sent or received) start at `now`, so a driver
+    /// calls this each time before it waits.
+    pub fn poll_timeout(&mut self, now: Duration) -> Option<Duration> {
+        let closing = self.close_sent || self.close_received || self.eof;
+        self.timers.poll(now, closing && !self.aborted)
+    }
+
+    /// Runs the timers due at `now`: sends a keepalive Ping, fails the
+    /// connection with 1011 when its Pong is late, closes an idle
+    /// connection with 1001, sends a deferred Close reply, or gives up on
+    /// a close handshake the peer does not finish. Returns the error that
+    /// ended the connection, if one did.
+    pub fn handle_timeout(&mut self, now: Duration) -> Result<()> {
+        if self.aborted {
+            return Ok(());
+        }
+        if self.timers.close_expired(now) {
+            if self.reply_due.is_some() {
+                // The application held the reply too long: answer now.
+                return self.reply_to_close();
+            }
+            if self.is_finished() && !self.awaits_eof() {
+                return Ok(());
+            }
+            self.aborted = true;
+            return Err(Error::Timeout("close handshake"));
+        }
+        if self.close_sent || self.close_received || self.eof {
+            return Ok(());
+        }
+        if self.timers.idle_expired(now) {
+            self.queue_close(Some(&CloseFrame::new(
+                CloseCode::GOING_AWAY,
+                "idle timeout",
+            )));
+            return Err(Error::Timeout("idle timeout"));
+        }
+        if self.timers.pong_late(now) {
+            return Err(self.fail(Error::PongTimeout));
+        }
+        if self.timers.ping_due(now) {
+            self.queue_control(Opcode::Ping, b"keepalive");
+            self.timers.on_ping_sent(now);
+        }
+        Ok(())
+    }
+}
