@@ -1,6 +1,7 @@
-//! The close timeout for connections the application closed (RFC 6455
-//! §7.1.1): if the peer has not finished the close handshake by the
-//! deadline, the socket is shut down, which wakes a receiving half blocked
+//! The close timeout (RFC 6455 §7.1.1) for connections whose close
+//! handshake is under way: at the deadline, a Close reply still owed to
+//! the peer goes out, and a handshake the peer has not finished is given
+//! up on by shutting the socket down, which wakes a receiving half blocked
 //! on a silent peer.
 //!
 //! One thread watches every closing connection in the process. It starts
@@ -12,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread;
 use std::time::Instant;
 
-use crate::blocking::sender::Shared;
+use crate::blocking::shared::Shared;
 
 struct Watch {
     /// Deadlines of connections still closing.
@@ -27,7 +28,7 @@ static WATCH: Mutex<Watch> = Mutex::new(Watch {
 });
 static CHANGED: Condvar = Condvar::new();
 
-/// Shuts `connection` down at `deadline` unless it finishes before.
+/// Acts on `connection` at `deadline` unless its transport ends before.
 pub(crate) fn watch(connection: &Arc<Shared>, deadline: Instant) {
     let Ok(mut watch) = WATCH.lock() else {
         connection.shutdown();
@@ -53,7 +54,7 @@ pub(crate) fn watch(connection: &Arc<Shared>, deadline: Instant) {
     }
 }
 
-/// Wakes the watching thread: a connection finished.
+/// Wakes the watching thread: a connection's transport ended.
 pub(crate) fn finished() {
     CHANGED.notify_all();
 }
@@ -69,11 +70,11 @@ fn run() {
             let Some(connection) = connection.upgrade() else {
                 return false;
             };
-            if connection.is_finished() {
+            if connection.is_ended() {
                 return false;
             }
             if *deadline <= now {
-                connection.shutdown();
+                connection.on_close_deadline();
                 return false;
             }
             next = Some(next.map_or(*deadline, |n| n.min(*deadline)));

@@ -8,5 +8,6 @@ pub(crate) mod random;
 pub(crate) mod receiver;
 pub(crate) mod sender;
 pub(crate) mod server;
+pub(crate) mod shared;
 pub(crate) mod transport;
 pub(crate) mod websocket;

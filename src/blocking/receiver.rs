@@ -1,25 +1,24 @@
-//! The receiving half: one thread reads, feeds the sans-I/O reader, and
-//! acts on what comes out.
+//! The receiving half: one thread reads, hands the bytes to the core, and
+//! writes what the core answers.
 //!
-//! It answers Pings and completes the close handshake itself, through the
-//! connection's one write lock. A protocol violation fails the connection:
-//! a Close with the violation's code, then the end of the TCP connection
-//! (RFC 6455 §7.1.7). The server closes TCP first; a client waits for the
-//! server's end of stream, bounded by the close timeout (§7.1.1).
+//! The protocol's rules all live in the core
+//! ([`Connection`](crate::sansio::connection::Connection)): Pong replies,
+//! the Close echo, failing the connection with the right code, the
+//! timers. This half only reads, reports time, and ends the transport
+//! when the core is done with it (RFC 6455 §7.1.1: the server closes TCP
+//! first; a client waits for the server's end of stream, bounded by the
+//! close timeout).
 
 use std::io;
-use std::net::Shutdown;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::blocking::sender::{Sender, Shared};
+use crate::blocking::close_watch;
+use crate::blocking::sender::Sender;
+use crate::blocking::shared::{BATCH_MAX, Shared, now};
 use crate::blocking::transport::Transport;
 use crate::error::{Error, Result};
-use crate::sansio::close::{CloseCode, CloseFrame};
-use crate::sansio::config::Direction;
-use crate::sansio::frame::{Opcode, Role};
 use crate::sansio::message::Message;
-use crate::sansio::reader::MessageReader;
 
 /// The smallest read buffer, allocated when bytes are pending.
 const READ_BUFFER_MIN: usize = 4 << 10;
@@ -28,28 +27,20 @@ const READ_BUFFER_MAX: usize = 256 << 10;
 /// A connection quiet this long with nothing pending gives its read
 /// buffer back.
 const RELEASE_AFTER: Duration = Duration::from_secs(1);
-/// At most this much is read and thrown away while waiting for the peer to
-/// close after the close handshake.
-const DRAIN_LIMIT: usize = 1 << 20;
 
 /// The receiving half of a connection. One thread reads from it.
 pub struct Receiver {
     stream: Arc<dyn Transport>,
-    reader: MessageReader,
-    /// Bytes read and not yet fed to `reader` are `buf[start..end]`.
+    /// Bytes read and not yet fed to the core are `buf[start..end]`.
     buf: Vec<u8>,
     start: usize,
     end: usize,
     shared: Arc<Shared>,
-    sender: Sender,
-    /// The connection has ended; further calls return `ConnectionClosed`.
+    /// The connection has ended for this half; further calls return
+    /// `ConnectionClosed`.
     finished: bool,
     /// The read timeout currently set on the socket.
     read_timeout: Option<Duration>,
-    /// When the last bytes arrived (for the idle timeout and keepalive).
-    last_activity: Instant,
-    /// When a keepalive Ping went out unanswered.
-    ping_sent: Option<Instant>,
     /// Whether the sender is batching on our behalf (`Config::batch_writes`).
     batching: bool,
 }
@@ -70,61 +61,92 @@ impl Receiver {
         shared: Arc<Shared>,
         leftover: &[u8],
     ) -> Receiver {
-        let mut reader = MessageReader::new(shared.role, &shared.config);
-        if shared.config.tracer.is_some() {
-            reader.enable_trace();
-        }
         Receiver {
             stream,
-            reader,
             buf: leftover.to_vec(),
             start: 0,
             end: leftover.len(),
-            sender: Sender::new(Arc::clone(&shared)),
             shared,
             finished: false,
             read_timeout: None,
-            last_activity: Instant::now(),
-            ping_sent: None,
             batching: false,
         }
     }
 
     /// Receives the next message.
     ///
-    /// Pings are answered before they are returned. The peer's Close is
-    /// answered, the connection ended, and the Close returned; after it,
-    /// and after any error, `recv` returns `Error::ConnectionClosed`.
+    /// Pings are answered before they are returned. When the peer's Close
+    /// arrives it is returned, and this half is done: the next `recv`
+    /// returns `Error::ConnectionClosed`. On a split connection the Close
+    /// reply goes out once every handle to the connection is dropped (or
+    /// on [`Sender::close`], or after `Config::close_timeout`), so replies
+    /// other threads still send go out before it (see
+    /// [`WebSocket::split`](crate::WebSocket::split)). After an error,
+    /// `recv` returns `Error::ConnectionClosed`.
     pub fn recv(&mut self) -> Result<Message> {
         loop {
             if self.finished {
                 return Err(Error::ConnectionClosed);
             }
             if self.start < self.end {
-                let input = &mut self.buf[self.start..self.end];
-                let outcome = match &self.shared.config.tracer {
-                    Some(tracer) => self.reader.read_traced(input, &mut |frame| {
-                        if let Some(header) = &frame.header {
-                            tracer(Direction::Incoming, header, &frame.preview);
-                        }
-                    }),
-                    None => self.reader.read(input),
+                let outcome = {
+                    let mut core = self.shared.lock_core()?;
+                    core.conn.receive(&mut self.buf[self.start..self.end])
                 };
                 match outcome {
                     Ok((used, message)) => {
                         self.start += used;
                         if let Some(message) = message {
-                            // More input waiting means we will be back
-                            // without blocking: replies may wait for us.
-                            self.batch(self.start < self.end)?;
-                            return self.handle(message);
+                            return self.deliver(message);
                         }
                     }
-                    Err(e) => return Err(self.fail(e)),
+                    Err(error) => return Err(self.end_with(error)),
                 }
             }
             self.fill()?;
         }
+    }
+
+    /// Writes what the core answered, then hands the message over.
+    fn deliver(&mut self, message: Message) -> Result<Message> {
+        // More input waiting means we will be back without blocking:
+        // replies may wait for us (`Config::batch_writes`).
+        self.batch(self.start < self.end)?;
+        self.write_answers()?;
+        if let Message::Close(_) = &message {
+            self.finished = true;
+            self.release_buffer();
+            let done = self
+                .shared
+                .lock_core()
+                .map_or(true, |core| core.conn.is_finished());
+            if done {
+                // Our Close went first: the handshake is complete.
+                self.shared.end_transport();
+            } else {
+                // The reply waits for the application's last handle, at
+                // most the close timeout.
+                self.shared.mark_finished();
+                close_watch::watch(
+                    &self.shared,
+                    Instant::now() + self.shared.config.close_timeout,
+                );
+            }
+        }
+        Ok(message)
+    }
+
+    /// Writes the core's answers (Pongs, Closes) unless batching lets
+    /// them wait.
+    fn write_answers(&mut self) -> Result<()> {
+        let waiting = self
+            .shared
+            .lock_core()
+            .map_or(0, |core| core.conn.data_to_send().len());
+        if waiting == 0 || (self.batching && waiting < BATCH_MAX) {
+            return Ok(());
+        }
+        self.shared.flush().map_err(|e| self.abort(e))
     }
 
     /// Tells the sender whether replies may wait (`Config::batch_writes`).
@@ -133,97 +155,46 @@ impl Receiver {
             return Ok(());
         }
         self.batching = batching;
-        self.shared
-            .set_batching(batching)
-            .map_err(|e| self.abort(e))
+        if let Ok(mut core) = self.shared.lock_core() {
+            core.batching = batching;
+        }
+        if batching {
+            return Ok(());
+        }
+        self.shared.flush().map_err(|e| self.abort(e))
     }
 
-    /// Acts on a message before handing it to the application.
-    fn handle(&mut self, message: Message) -> Result<Message> {
-        match &message {
-            // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a
-            // Pong frame in response ... as soon as is practical."
-            Message::Ping(payload) => {
-                if let Err(e) = self.shared.send_pong(payload) {
-                    return Err(self.abort(e));
-                }
-            }
-            Message::Pong(_) => self.ping_sent = None,
-            // §5.5.1: "If an endpoint receives a Close frame and did not
-            // previously send a Close frame, the endpoint MUST send a Close
-            // frame in response." It echoes the code.
-            Message::Close(frame) => {
-                let reply = frame.as_ref().map(|f| CloseFrame::new(f.code, ""));
-                let _ = self.shared.send_close(reply.as_ref());
-                self.end_connection();
-            }
-            Message::Text(_) | Message::Binary(_) => {}
+    /// The connection ended with `error` (the core already queued the
+    /// Close its code calls for): the transport is ended.
+    fn end_with(&mut self, error: Error) -> Error {
+        if matches!(error, Error::Timeout("close handshake")) {
+            // The peer never finished the handshake: nothing to wait for.
+            return self.abort(error);
         }
-        Ok(message)
-    }
-
-    /// Fails the connection for a violation by the peer (RFC 6455 §7.1.7):
-    /// a Close with the violation's code, then the end of the connection.
-    fn fail(&mut self, error: Error) -> Error {
-        if let Some(code) = error.close_code() {
-            let reason = error.to_string();
-            let _ = self
-                .shared
-                .send_close(Some(&CloseFrame::new(code, &reason)));
-            self.end_connection();
-        } else {
-            self.abort_connection();
+        self.finished = true;
+        self.release_buffer();
+        self.batching = false;
+        if let Ok(mut core) = self.shared.lock_core() {
+            core.batching = false;
         }
+        self.shared.end_transport();
         error
     }
 
     /// Ends the connection without a close handshake (an I/O error).
     fn abort(&mut self, error: Error) -> Error {
-        self.abort_connection();
+        self.finished = true;
+        self.release_buffer();
+        if let Ok(mut core) = self.shared.lock_core() {
+            core.conn.abort();
+        }
+        self.shared.shutdown();
+        self.shared.mark_finished();
         error
     }
 
-    fn abort_connection(&mut self) {
-        self.finished = true;
-        self.release_buffer();
-        self.shared.shutdown();
-        self.shared.mark_finished();
-    }
-
-    /// After the Close frames have crossed: the server closes TCP first; a
-    /// client waits for the server to (§7.1.1). Either way the peer's
-    /// remaining bytes are read and dropped, so that closing does not
-    /// reset the connection under data the peer has yet to read.
-    fn end_connection(&mut self) {
-        self.finished = true;
-        self.release_buffer();
-        if self.shared.role == Role::Server {
-            let _ = self.stream.shutdown(Shutdown::Write);
-        }
-        self.drain_until_eof(self.shared.config.close_timeout);
-        self.shared.shutdown();
-        self.shared.mark_finished();
-    }
-
-    fn drain_until_eof(&mut self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        let mut scratch = [0u8; 1024];
-        let mut drained = 0;
-        while drained < DRAIN_LIMIT {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.set_read_timeout(Some(left)).is_err() {
-                return;
-            }
-            match self.stream.read(&mut scratch) {
-                Ok(0) => return,
-                Ok(n) => drained += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return,
-            }
-        }
-    }
-
-    /// Reads more bytes into the buffer, handling timeouts and end of stream.
+    /// Reads more bytes into the buffer, running the core's timers while
+    /// the peer is quiet.
     ///
     /// Memory follows traffic: the buffer is allocated when bytes arrive,
     /// doubles while reads fill it, and is released after a quiet second
@@ -231,8 +202,9 @@ impl Receiver {
     fn fill(&mut self) -> Result<()> {
         // About to block: whatever waits for us goes out first.
         self.batch(false)?;
-        // `MessageReader::read` uses all of its input unless a message ends
-        // first, so nothing is pending when more is needed.
+        self.write_answers()?;
+        // The core uses all of its input unless a message ends first, so
+        // nothing is pending when more is needed.
         debug_assert_eq!(self.start, self.end);
         self.start = 0;
         self.end = 0;
@@ -253,15 +225,9 @@ impl Receiver {
             };
             match outcome {
                 Ok(None) => {}
-                Ok(Some(0)) => {
-                    // §7.1.5: closed without a Close frame: 1006, abnormal.
-                    self.abort_connection();
-                    return Err(Error::AbnormalClosure);
-                }
+                Ok(Some(0)) => return Err(self.on_eof()),
                 Ok(Some(n)) => {
                     self.end += n;
-                    self.last_activity = Instant::now();
-                    self.ping_sent = None;
                     if self.end == self.buf.len() {
                         self.grow_buffer();
                     }
@@ -278,17 +244,37 @@ impl Receiver {
                     self.on_quiet()?;
                 }
                 Err(e) => {
-                    let closed_by_us = self.shared.close_sent();
-                    self.abort_connection();
+                    let closed_by_us = self.shared.lock_core().map_or(true, |core| {
+                        use crate::sansio::connection::State;
+                        matches!(core.conn.state(), State::CloseSent | State::Closed)
+                    });
                     // A shutdown by the close watchdog reads as a reset on
                     // some systems: report the timeout, not the symptom.
-                    return Err(if closed_by_us {
+                    return Err(self.abort(if closed_by_us {
                         Error::Timeout("close handshake")
                     } else {
                         Error::Io(e)
-                    });
+                    }));
                 }
             }
+        }
+    }
+
+    /// The peer's stream ended. Without its Close first that is an
+    /// abnormal closure (1006, RFC 6455 §7.1.5); the peer may still be
+    /// reading, so what other threads send still goes out, and the
+    /// transport closes when the last handle is dropped.
+    fn on_eof(&mut self) -> Error {
+        self.finished = true;
+        self.release_buffer();
+        let outcome = match self.shared.lock_core() {
+            Ok(mut core) => core.conn.receive_eof(),
+            Err(e) => Err(e),
+        };
+        self.shared.mark_finished();
+        match outcome {
+            Ok(()) => Error::ConnectionClosed,
+            Err(error) => error,
         }
     }
 
@@ -300,59 +286,22 @@ impl Receiver {
         }
     }
 
-    /// The read timeout for the next read: the soonest of the close
-    /// deadline, the idle timeout and the keepalive schedule.
-    fn next_timeout(&self) -> Result<Option<Duration>> {
-        let config = &self.shared.config;
-        let mut deadline: Option<Instant> = None;
-        let mut earliest = |at: Instant| {
-            deadline = Some(deadline.map_or(at, |d: Instant| d.min(at)));
-        };
-        if let Some(idle) = config.idle_timeout {
-            earliest(self.last_activity + idle);
-        }
-        if let Some(keepalive) = config.keepalive {
-            match self.ping_sent {
-                Some(sent) => earliest(sent + keepalive.timeout),
-                None => earliest(self.last_activity + keepalive.interval),
-            }
-        }
-        Ok(deadline.map(|d| {
-            d.saturating_duration_since(Instant::now())
-                .max(Duration::from_millis(1))
-        }))
+    /// The read timeout for the next read: until the core's next deadline.
+    fn next_timeout(&mut self) -> Result<Option<Duration>> {
+        let now = now();
+        let deadline = self.shared.lock_core()?.conn.poll_timeout(now);
+        Ok(deadline.map(|d| d.saturating_sub(now).max(Duration::from_millis(1))))
     }
 
-    /// A read timed out: ping, or give up on a silent peer.
+    /// A read timed out: the core's timers run (a keepalive Ping, a late
+    /// Pong, the idle timeout).
     fn on_quiet(&mut self) -> Result<()> {
-        let config = &self.shared.config;
-        let now = Instant::now();
-        if let Some(idle) = config.idle_timeout {
-            if now >= self.last_activity + idle {
-                let _ = self.shared.send_close(Some(&CloseFrame::new(
-                    CloseCode::GOING_AWAY,
-                    "idle timeout",
-                )));
-                self.end_connection();
-                return Err(Error::Timeout("idle timeout"));
-            }
+        let outcome = self.shared.lock_core()?.conn.handle_timeout(now());
+        self.write_answers()?;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(error) => Err(self.end_with(error)),
         }
-        if let Some(keepalive) = config.keepalive {
-            match self.ping_sent {
-                Some(sent) if now >= sent + keepalive.timeout => {
-                    return Err(self.fail(Error::PongTimeout));
-                }
-                Some(_) => {}
-                None if now >= self.last_activity + keepalive.interval => {
-                    if let Err(e) = self.shared.send_frame(Opcode::Ping, b"keepalive", true) {
-                        return Err(self.abort(e));
-                    }
-                    self.ping_sent = Some(now);
-                }
-                None => {}
-            }
-        }
-        Ok(())
     }
 
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
@@ -371,7 +320,9 @@ impl Receiver {
 
     /// A sender for this connection (the same one `split` returns).
     pub fn sender(&self) -> Sender {
-        self.sender.clone()
+        let sender = Sender::new(Arc::clone(&self.shared));
+        sender.share();
+        sender
     }
 }
 
@@ -379,7 +330,10 @@ impl Drop for Receiver {
     fn drop(&mut self) {
         // Nothing may wait for a receiver that is gone.
         if self.batching {
-            let _ = self.shared.set_batching(false);
+            if let Ok(mut core) = self.shared.lock_core() {
+                core.batching = false;
+            }
+            let _ = self.shared.flush();
         }
         // Nobody will read the peer's Close now: let a close watchdog stop.
         self.shared.mark_finished();

@@ -1,295 +1,23 @@
-//! The sending half: `Clone + Send + Sync`, one lock for all writes.
+//! The sending half: `Clone + Send + Sync`, any number of threads at once.
 //!
-//! The write state — the stream's write half, whether a Close was sent or a
-//! write failed, a reusable buffer, the masking keys — sits behind one
-//! `Mutex`. A frame is written whole under the lock, in one write (header
-//! and payload together), so frames from different threads never
-//! interleave. The lock is never held while reading or while running user
-//! code. The receiving half answers Pings and Closes through the same lock,
-//! synchronously: there is no queue of pending control frames to grow.
+//! Every call goes through the connection's core ([`Connection`]), which
+//! applies the send rules and encodes the frame, then through the write
+//! lock that puts encoded frames on the socket whole and in order (see
+//! the `shared` module). A call returns once its frame is written (or
+//! queued, for `feed_*` and while batching), or with an error: what a
+//! `Sender` accepted goes out, or its caller hears why not.
+//!
+//! [`Connection`]: crate::sansio::connection::Connection
 
-use std::io::{self, IoSlice};
-use std::net::Shutdown;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::blocking::close_watch;
-use crate::blocking::random::Entropy;
-use crate::blocking::transport::{Transport, write_all};
-use crate::error::{Error, Result};
-use crate::sansio::close::{CloseCode, CloseFrame};
-use crate::sansio::config::{Config, Direction};
-use crate::sansio::frame::{
-    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role, encode_frame,
-};
+use crate::blocking::shared::Shared;
+use crate::error::Result;
+use crate::sansio::close::CloseCode;
+use crate::sansio::frame::Opcode;
 use crate::sansio::message::Message;
-use crate::sansio::reader::TRACE_PREVIEW;
-
-/// Unmasked payloads larger than this go out as a vectored write of
-/// header and payload, without copying the payload.
-const VECTORED_WRITE_MIN: usize = 16 << 10;
-/// A write buffer grown past this is released after the frame.
-const KEEP_BUFFER_MAX: usize = 64 << 10;
-/// Batched frames are written once they reach this many bytes.
-const BATCH_MAX: usize = 64 << 10;
-
-/// Where the sending side stands (RFC 6455 §7.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Open,
-    /// A Close frame went out: no data frame may follow (§5.5.1).
-    CloseSent,
-    /// A write failed or timed out: the stream may hold half a frame.
-    Failed,
-}
-
-struct WriteState {
-    phase: Phase,
-    /// Encoded frames not written yet: empty except while batching.
-    buf: Vec<u8>,
-    /// Batching: the receiving half holds unread input and will take the
-    /// lock again before it blocks, so frames may wait in `buf` until then
-    /// (see `Config::batch_writes`).
-    batching: bool,
-    entropy: Option<Entropy>,
-}
-
-/// What both halves of a connection share.
-pub(crate) struct Shared {
-    write: Mutex<WriteState>,
-    /// Set once the receiving side has finished with the stream.
-    finished: AtomicBool,
-    /// The connection's one stream: written under `write`, shut down from
-    /// any thread, read by the receiving half.
-    stream: Arc<dyn Transport>,
-    pub(crate) role: Role,
-    pub(crate) config: Config,
-}
-
-impl Shared {
-    pub(crate) fn new(
-        stream: Arc<dyn Transport>,
-        role: Role,
-        config: Config,
-    ) -> io::Result<Arc<Shared>> {
-        stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
-        Ok(Arc::new(Shared {
-            write: Mutex::new(WriteState {
-                phase: Phase::Open,
-                buf: Vec::new(),
-                batching: false,
-                entropy: (role == Role::Client).then(Entropy::new),
-            }),
-            finished: AtomicBool::new(false),
-            stream,
-            role,
-            config,
-        }))
-    }
-
-    /// Records that the receiving side is done, waking a close watchdog.
-    pub(crate) fn mark_finished(&self) {
-        if !self.finished.swap(true, Ordering::SeqCst) {
-            close_watch::finished();
-        }
-    }
-
-    /// Whether the receiving side has finished with the stream.
-    pub(crate) fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::SeqCst)
-    }
-
-    /// Shuts the whole socket down: any blocked read or write returns.
-    pub(crate) fn shutdown(&self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
-    }
-
-    /// Whether a Close frame has been sent (or the connection failed).
-    pub(crate) fn close_sent(&self) -> bool {
-        self.lock().map_or(true, |state| state.phase != Phase::Open)
-    }
-
-    fn lock(&self) -> Result<MutexGuard<'_, WriteState>> {
-        // A poisoned lock means a thread panicked mid-write: the stream may
-        // hold half a frame, so the connection is failed.
-        self.write.lock().map_err(|_| Error::ConnectionFailed)
-    }
-
-    /// Writes one frame under the lock. `Close` frames move the phase to
-    /// `CloseSent`; data and Ping frames after that are refused.
-    pub(crate) fn send_frame(&self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<()> {
-        self.write(opcode, payload, fin, false)
-    }
-
-    /// Writes one frame under the lock, or with `hold`, leaves it in the
-    /// buffer for a later write (see [`Sender::feed_text`]).
-    fn write(&self, opcode: Opcode, payload: &[u8], fin: bool, hold: bool) -> Result<()> {
-        let mut state = self.lock()?;
-        match state.phase {
-            Phase::Failed => return Err(Error::ConnectionFailed),
-            Phase::CloseSent => return Err(Error::AlreadyClosed),
-            Phase::Open => {}
-        }
-        let mask = state.entropy.as_mut().map(Entropy::mask_key);
-        let header = FrameHeader {
-            fin,
-            rsv: 0,
-            opcode,
-            mask,
-            payload_len: payload.len() as u64,
-        };
-        if let Some(tracer) = &self.config.tracer {
-            tracer(
-                Direction::Outgoing,
-                &header,
-                &payload[..payload.len().min(TRACE_PREVIEW)],
-            );
-        }
-        if opcode == Opcode::Close {
-            state.phase = Phase::CloseSent;
-        }
-        let written = write_frame(self.stream.as_ref(), &mut state, &header, payload, hold);
-        self.check_write(state, written)
-    }
-
-    /// A failed write may have left half a frame on the wire: the
-    /// connection is failed for every sender, and the socket shut down so
-    /// the receiving half stops too.
-    fn check_write(
-        &self,
-        mut state: MutexGuard<'_, WriteState>,
-        written: io::Result<()>,
-    ) -> Result<()> {
-        match written {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                state.phase = Phase::Failed;
-                drop(state);
-                self.shutdown();
-                Err(e.into())
-            }
-        }
-    }
-
-    /// Starts or stops batching (see `Config::batch_writes`). Stopping
-    /// writes whatever waits. Called by the receiving half only.
-    pub(crate) fn set_batching(&self, batching: bool) -> Result<()> {
-        let mut state = self.lock()?;
-        state.batching = batching;
-        if batching {
-            return Ok(());
-        }
-        self.flush_locked(state)
-    }
-
-    /// Writes what waits in the buffer, unless the receiving half is
-    /// batching (it will write it before it blocks).
-    fn flush_unless_batching(&self) -> Result<()> {
-        let state = self.lock()?;
-        if state.phase == Phase::Failed {
-            return Err(Error::ConnectionFailed);
-        }
-        if state.batching {
-            return Ok(());
-        }
-        self.flush_locked(state)
-    }
-
-    fn flush_locked(&self, mut state: MutexGuard<'_, WriteState>) -> Result<()> {
-        if state.buf.is_empty() || state.phase == Phase::Failed {
-            return Ok(());
-        }
-        let written = flush(self.stream.as_ref(), &mut state);
-        self.check_write(state, written)
-    }
-
-    /// Answers a Ping, unless a Close was already sent (then the Pong is
-    /// not needed: the connection is closing).
-    pub(crate) fn send_pong(&self, payload: &[u8]) -> Result<()> {
-        match self.send_frame(Opcode::Pong, payload, true) {
-            Err(Error::AlreadyClosed) => Ok(()),
-            other => other,
-        }
-    }
-
-    /// Sends a Close unless one was sent already. Returns whether it did.
-    pub(crate) fn send_close(&self, frame: Option<&CloseFrame>) -> Result<bool> {
-        let mut payload = Vec::with_capacity(MAX_CONTROL_PAYLOAD as usize);
-        if let Some(frame) = frame {
-            frame.write_payload(&mut payload);
-        }
-        match self.send_frame(Opcode::Close, &payload, true) {
-            Ok(()) => Ok(true),
-            Err(Error::AlreadyClosed) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-}
-
-/// Writes header and payload as one write: appended to the buffer (and
-/// masked there), or as one vectored write for large unmasked payloads.
-/// While batching, small frames stay in the buffer for a later write.
-fn write_frame(
-    stream: &dyn Transport,
-    state: &mut WriteState,
-    header: &FrameHeader,
-    payload: &[u8],
-    hold: bool,
-) -> io::Result<()> {
-    if header.mask.is_none() && payload.len() >= VECTORED_WRITE_MIN {
-        let mut head = [0u8; MAX_HEADER_LEN];
-        let head_len = header.encode(&mut head);
-        write_all_vectored(stream, &mut [&state.buf, &head[..head_len], payload])?;
-        state.buf.clear();
-        return Ok(());
-    }
-    encode_frame(&mut state.buf, header, payload);
-    if (hold || state.batching) && header.opcode != Opcode::Close && state.buf.len() < BATCH_MAX {
-        return Ok(());
-    }
-    flush(stream, state)
-}
-
-/// Writes the buffered frames.
-fn flush(stream: &dyn Transport, state: &mut WriteState) -> io::Result<()> {
-    write_all(stream, &state.buf)?;
-    state.buf.clear();
-    if state.buf.capacity() > KEEP_BUFFER_MAX {
-        state.buf = Vec::new();
-    }
-    Ok(())
-}
-
-/// `write_all` for several slices, resuming after partial writes.
-fn write_all_vectored(stream: &dyn Transport, parts: &mut [&[u8]]) -> io::Result<()> {
-    let mut parts = &mut parts[..];
-    while !parts.is_empty() {
-        if parts[0].is_empty() {
-            parts = &mut parts[1..];
-            continue;
-        }
-        let mut slices = [IoSlice::new(&[]); 3];
-        for (slot, part) in slices.iter_mut().zip(parts.iter()) {
-            *slot = IoSlice::new(part);
-        }
-        let mut written = match stream.write_vectored(&slices[..parts.len().min(3)]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        while written > 0 {
-            let first = parts[0].len().min(written);
-            parts[0] = &parts[0][first..];
-            written -= first;
-            if parts[0].is_empty() {
-                parts = &mut parts[1..];
-            }
-        }
-    }
-    Ok(())
-}
 
 /// The sending half of a connection. Cheap to clone; every clone writes
 /// to the same connection, whole frames at a time, from any thread.
@@ -311,6 +39,20 @@ impl Sender {
         Sender { shared }
     }
 
+    /// Marks the connection as used from several threads: the Close reply
+    /// is deferred (see [`WebSocket::split`](crate::WebSocket::split)).
+    pub(crate) fn share(&self) {
+        if let Ok(mut core) = self.shared.lock_core() {
+            core.conn.defer_close_reply();
+        }
+    }
+
+    /// A handle that does not keep the connection alive (for registries
+    /// such as the server's list of connections to close on shutdown).
+    pub(crate) fn downgrade(&self) -> WeakSender {
+        WeakSender(Arc::downgrade(&self.shared))
+    }
+
     /// Sends any [`Message`]: data in one frame, Ping and Pong as control
     /// frames, and `Close` as [`close`](Sender::close) does (no code: 1000).
     pub fn send(&self, message: &Message) -> Result<()> {
@@ -326,89 +68,103 @@ impl Sender {
 
     /// Sends a text message in one frame.
     pub fn send_text(&self, text: &str) -> Result<()> {
-        self.shared.send_frame(Opcode::Text, text.as_bytes(), true)
+        self.data(Opcode::Text, text.as_bytes(), true, false)
     }
 
     /// Sends a binary message in one frame.
     pub fn send_binary(&self, data: &[u8]) -> Result<()> {
-        self.shared.send_frame(Opcode::Binary, data, true)
+        self.data(Opcode::Binary, data, true, false)
     }
 
     /// Queues a text message without writing it yet: it goes out with the
     /// next [`flush`](Sender::flush) or send on this connection (or once
     /// 64 KiB are queued). Many small messages then cost one write.
     pub fn feed_text(&self, text: &str) -> Result<()> {
-        self.shared.write(Opcode::Text, text.as_bytes(), true, true)
+        self.data(Opcode::Text, text.as_bytes(), true, true)
     }
 
     /// Queues a binary message without writing it yet (see
     /// [`feed_text`](Sender::feed_text)).
     pub fn feed_binary(&self, data: &[u8]) -> Result<()> {
-        self.shared.write(Opcode::Binary, data, true, true)
+        self.data(Opcode::Binary, data, true, true)
     }
 
     /// Writes every queued frame.
     pub fn flush(&self) -> Result<()> {
-        self.shared.flush_unless_batching()
+        self.shared.flush()
+    }
+
+    /// Sends one frame of a message sent in fragments (RFC 6455 §5.4):
+    /// the first with `Text` or `Binary`, the rest with `Continuation`,
+    /// `fin` on the last.
+    ///
+    /// The message holds the data channel until its last fragment: data
+    /// messages from other threads wait for it (at most the write
+    /// timeout), while Pings, Pongs and Closes may still go between the
+    /// fragments. The thread that sent the first fragment sends the rest.
+    /// Refused with nothing sent: a continuation with no message open
+    /// ([`Error::NoMessageToContinue`](crate::Error::NoMessageToContinue)),
+    /// a new message from the same thread while its own is open
+    /// ([`Error::MessageInProgress`](crate::Error::MessageInProgress)), a
+    /// control opcode ([`Error::NotAllowed`](crate::Error::NotAllowed)).
+    pub fn send_fragment(&self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<()> {
+        self.data(opcode, payload, fin, false)
+    }
+
+    fn data(&self, opcode: Opcode, payload: &[u8], fin: bool, hold: bool) -> Result<()> {
+        if !hold && self.shared.is_large(payload.len()) {
+            return self.shared.send_large(opcode, payload, fin);
+        }
+        self.shared
+            .send(true, hold, |conn| conn.send_fragment(opcode, payload, fin))
     }
 
     /// Sends a Ping; its payload may be at most 125 bytes (RFC 6455 §5.5).
     pub fn ping(&self, payload: &[u8]) -> Result<()> {
-        check_control_payload(payload)?;
-        self.shared.send_frame(Opcode::Ping, payload, true)
+        self.shared.send(false, false, |conn| conn.ping(payload))
     }
 
     /// Sends an unsolicited Pong, a one-way heartbeat (RFC 6455 §5.5.3).
     pub fn pong(&self, payload: &[u8]) -> Result<()> {
-        check_control_payload(payload)?;
-        self.shared.send_frame(Opcode::Pong, payload, true)
-    }
-
-    /// Sends one frame of a message the caller fragments itself: the first
-    /// with `Text` or `Binary`, the rest with `Continuation`, `fin` on the
-    /// last (RFC 6455 §5.4). Hold a lock of your own around the sequence if
-    /// other threads send on this connection meanwhile: their messages may
-    /// not come between the fragments.
-    pub fn send_fragment(&self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<()> {
-        if opcode.is_control() {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "send_fragment is for data frames; use ping, pong or close",
-            )));
-        }
-        self.shared.send_frame(opcode, payload, fin)
+        self.shared.send(false, false, |conn| conn.pong(payload))
     }
 
     /// Starts the close handshake (RFC 6455 §7.1.2) with `code` and a
-    /// reason, cut to 123 bytes on a character boundary.
+    /// reason, cut to 123 bytes on a character boundary; or, after the
+    /// peer's Close arrived, answers it with this code.
     ///
     /// Returns once the Close frame is written. The receiving half keeps
     /// delivering messages until the peer's Close arrives, then ends the
     /// connection; if the peer stays silent, the socket is shut down after
     /// `Config::close_timeout`. Codes that may not be sent (1005, 1006,
-    /// 1015, ...) are refused with `Error::InvalidCloseCode`. A second
-    /// close returns `Error::AlreadyClosed`.
+    /// 1015, ...) are refused with
+    /// [`Error::UnsendableCloseCode`](crate::Error::UnsendableCloseCode). A
+    /// second close returns [`Error::AlreadyClosed`](crate::Error::AlreadyClosed).
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
-        if !code.is_sendable() {
-            return Err(Error::InvalidCloseCode(code.0));
-        }
-        if self
-            .shared
-            .send_close(Some(&CloseFrame::new(code, reason)))?
-        {
+        let was_reply = self.shared.is_reply_due();
+        self.shared
+            .send(false, false, |conn| conn.close(code, reason))?;
+        if was_reply {
+            // Both Closes have crossed: nothing more to wait for.
+            if self.shared.is_finished() {
+                self.shared.end_transport();
+            }
+        } else {
             close_watch::watch(
                 &self.shared,
                 Instant::now() + self.shared.config.close_timeout,
             );
-            Ok(())
-        } else {
-            Err(Error::AlreadyClosed)
         }
+        Ok(())
     }
 
-    /// Whether a Close frame has been sent (by this side, or in reply).
+    /// Whether a Close frame has been sent (by this side, or in reply), or
+    /// the connection failed.
     pub fn is_closed(&self) -> bool {
-        self.shared.close_sent()
+        self.shared.lock_core().map_or(true, |core| {
+            use crate::sansio::connection::State;
+            matches!(core.conn.state(), State::CloseSent | State::Closed)
+        })
     }
 
     /// Sets how long one frame write may block (see `Config::write_timeout`).
@@ -420,9 +176,19 @@ impl Sender {
     }
 }
 
-fn check_control_payload(payload: &[u8]) -> Result<()> {
-    if payload.len() as u64 > MAX_CONTROL_PAYLOAD {
-        return Err(Error::ControlFrameTooLong(payload.len() as u64));
+/// A [`Sender`] that does not keep its connection alive.
+#[derive(Clone)]
+pub(crate) struct WeakSender(Weak<Shared>);
+
+impl std::fmt::Debug for WeakSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WeakSender")
     }
-    Ok(())
+}
+
+impl WeakSender {
+    /// The sender, if the connection still has a handle.
+    pub(crate) fn upgrade(&self) -> Option<Sender> {
+        self.0.upgrade().map(Sender::new)
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::blocking::sender::Sender;
+use crate::blocking::sender::{Sender, WeakSender};
 use crate::blocking::websocket::{WebSocket, accept_with, refuse};
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
@@ -69,7 +69,7 @@ struct Live {
     /// Connections still in their opening handshake: shut down on shutdown.
     handshaking: HashMap<u64, Arc<TcpStream>>,
     /// Upgraded connections: closed with 1001 on shutdown.
-    senders: HashMap<u64, Sender>,
+    senders: HashMap<u64, WeakSender>,
 }
 
 /// A TCP listener that hands each connection to a handler on its own thread.
@@ -244,14 +244,16 @@ impl State {
 
     /// Records an upgraded connection so that shutdown can close it, or
     /// closes it now if shutdown has begun.
-    fn register(&self, id: u64, sender: Sender) {
+    fn register(&self, id: u64, sender: WeakSender) {
         let Ok(mut live) = self.live.lock() else {
             return;
         };
         live.handshaking.remove(&id);
         if self.stopping.load(Ordering::SeqCst) {
             drop(live);
-            let _ = sender.close(CloseCode::GOING_AWAY, "server shutting down");
+            if let Some(sender) = sender.upgrade() {
+                let _ = sender.close(CloseCode::GOING_AWAY, "server shutting down");
+            }
         } else {
             live.senders.insert(id, sender);
         }
@@ -275,7 +277,10 @@ impl ServerHandle {
                 for stream in live.handshaking.values() {
                     let _ = stream.shutdown(std::net::Shutdown::Read);
                 }
-                live.senders.values().cloned().collect()
+                live.senders
+                    .values()
+                    .filter_map(WeakSender::upgrade)
+                    .collect()
             }
             Err(_) => Vec::new(),
         };
@@ -330,7 +335,7 @@ impl Incoming {
             }
             on_request(request)
         })?;
-        state.register(id, ws.sender());
+        state.register(id, ws.weak_sender());
         Ok(ws)
     }
 }

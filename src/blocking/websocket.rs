@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::blocking::receiver::Receiver;
-use crate::blocking::sender::{Sender, Shared};
+use crate::blocking::sender::{Sender, WeakSender};
+use crate::blocking::shared::Shared;
 use crate::blocking::transport::{Transport, write_all};
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
@@ -51,7 +52,15 @@ impl WebSocket {
     }
 
     /// Splits the connection into its receiving and sending halves.
+    ///
+    /// From then on, when the peer's Close arrives, the Close reply waits
+    /// until every handle (the `Receiver` and every `Sender` clone) is
+    /// dropped, a `Sender` calls [`close`](Sender::close), or
+    /// `Config::close_timeout` passes: replies that other threads are
+    /// still sending go out before it. An unsplit `WebSocket`, used from
+    /// one thread, answers the peer's Close at once.
     pub fn split(self) -> (Receiver, Sender) {
+        self.sender.share();
         (self.receiver, self.sender)
     }
 
@@ -87,8 +96,18 @@ impl WebSocket {
     }
 
     /// A sender for this connection.
+    ///
+    /// Handing out a sender is like [`split`](WebSocket::split): the Close
+    /// reply then waits for every handle.
     pub fn sender(&self) -> Sender {
+        self.sender.share();
         self.sender.clone()
+    }
+
+    /// A handle for the server's registry, which does not keep the
+    /// connection alive.
+    pub(crate) fn weak_sender(&self) -> WeakSender {
+        self.sender.downgrade()
     }
 }
 

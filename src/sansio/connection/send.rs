@@ -171,6 +171,11 @@ impl Connection {
         Ok(())
     }
 
+    /// The data message this side is sending in fragments, if one is open.
+    pub fn sending_message(&self) -> Option<Opcode> {
+        self.sending
+    }
+
     /// Whether a Close reply is owed and deferred.
     pub fn is_reply_due(&self) -> bool {
         self.reply_due.is_some()

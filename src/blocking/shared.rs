@@ -1,0 +1,459 @@
+//! What both halves of a blocking connection share: the sans-I/O
+//! [`Connection`] behind one lock, and the socket's write side behind
+//! another.
+//!
+//! Lock order is always `writer`, then `core`. The core lock is held only
+//! for pure work (encoding, decoding), never across a system call, so a
+//! reader decoding input never waits for a writer blocked on a slow peer.
+//! The writer lock is held while bytes go to the socket: whoever holds it
+//! takes everything the core has encoded so far and writes it, so frames
+//! leave in exactly the order the core encoded them, whole, never
+//! interleaved.
+//!
+//! A fragmented message holds the data channel (RFC 6455 §5.4): the
+//! thread that started it owns it until its last fragment, and data
+//! messages from other threads wait (bounded by the write timeout) while
+//! control frames still pass.
+//!
+//! The connection ends when its last handle (the [`Receiver`] and every
+//! [`Sender`]) is dropped: a Close reply still owed to the peer goes out
+//! then, after everything the application handed over (see
+//! [`Connection::defer_close_reply`]).
+//!
+//! [`Receiver`]: crate::Receiver
+//! [`Sender`]: crate::Sender
+
+use std::io::{self, IoSlice};
+use std::net::Shutdown;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::{self, ThreadId};
+use std::time::{Duration, Instant};
+
+use crate::blocking::close_watch;
+use crate::blocking::random::Entropy;
+use crate::blocking::transport::Transport;
+use crate::error::{Error, Result};
+use crate::sansio::config::Config;
+use crate::sansio::connection::{Connection, MaskSource};
+use crate::sansio::frame::{Opcode, Role};
+
+/// Unmasked payloads this large go out as one vectored write of header
+/// and payload, without copying the payload.
+const VECTORED_WRITE_MIN: usize = 16 << 10;
+/// A write buffer grown past this is released after the frame.
+const KEEP_BUFFER_MAX: usize = 64 << 10;
+/// Batched frames are written once they reach this many bytes.
+pub(crate) const BATCH_MAX: usize = 64 << 10;
+/// At most this much is read and thrown away while waiting for the peer
+/// to close after the close handshake.
+const DRAIN_LIMIT: usize = 1 << 20;
+
+/// The driver's clock: time since the first connection of the process,
+/// as the core counts it.
+pub(crate) fn now() -> Duration {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed()
+}
+
+/// The core, and who holds its data channel.
+pub(crate) struct Core {
+    pub(crate) conn: Connection,
+    /// The thread sending a fragmented message, until its last fragment.
+    fragment_owner: Option<ThreadId>,
+    /// The receiving half holds unread input and will flush before it
+    /// blocks, so frames may wait (`Config::batch_writes`).
+    pub(crate) batching: bool,
+}
+
+/// The socket's write side.
+struct Writer {
+    /// Bytes taken from the core, being written.
+    buf: Vec<u8>,
+    /// A write failed or timed out: the stream may hold half a frame.
+    failed: bool,
+}
+
+impl MaskSource for Entropy {
+    fn next_key(&mut self) -> [u8; 4] {
+        self.mask_key()
+    }
+}
+
+/// One connection's shared state.
+pub(crate) struct Shared {
+    core: Mutex<Core>,
+    /// Signalled when a fragmented message ends or the connection fails.
+    channel_free: Condvar,
+    writer: Mutex<Writer>,
+    /// The connection's one stream: written under `writer`, shut down from
+    /// any thread, read by the receiving half.
+    pub(crate) stream: Arc<dyn Transport>,
+    pub(crate) role: Role,
+    pub(crate) config: Config,
+    /// Set once the receiving half has finished reading.
+    finished: AtomicBool,
+    /// Set once the transport was closed for good.
+    ended: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        stream: Arc<dyn Transport>,
+        role: Role,
+        config: Config,
+    ) -> io::Result<Arc<Shared>> {
+        stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
+        let conn = match role {
+            Role::Server => Connection::server(config.clone()),
+            Role::Client => Connection::client(config.clone(), Box::new(Entropy::new())),
+        };
+        Ok(Arc::new(Shared {
+            core: Mutex::new(Core {
+                conn,
+                fragment_owner: None,
+                batching: false,
+            }),
+            channel_free: Condvar::new(),
+            writer: Mutex::new(Writer {
+                buf: Vec::new(),
+                failed: false,
+            }),
+            stream,
+            role,
+            config,
+            finished: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
+        }))
+    }
+
+    // A poisoned lock means a thread panicked mid-operation: the stream
+    // may hold half a frame, so the connection is failed, never a panic.
+    pub(crate) fn lock_core(&self) -> Result<MutexGuard<'_, Core>> {
+        self.core.lock().map_err(|_| Error::ConnectionFailed)
+    }
+
+    fn lock_writer(&self) -> Result<MutexGuard<'_, Writer>> {
+        self.writer.lock().map_err(|_| Error::ConnectionFailed)
+    }
+
+    /// Records that the receiving side is done reading, waking a close
+    /// watchdog.
+    pub(crate) fn mark_finished(&self) {
+        if !self.finished.swap(true, Ordering::SeqCst) {
+            close_watch::finished();
+        }
+    }
+
+    /// Whether the receiving side has finished with the stream.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst)
+    }
+
+    /// Whether the transport was closed for good.
+    pub(crate) fn is_ended(&self) -> bool {
+        self.ended.load(Ordering::SeqCst)
+    }
+
+    /// Shuts the whole socket down: any blocked read or write returns.
+    pub(crate) fn shutdown(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// Runs a send operation on the core and writes its frames, unless
+    /// `hold` (or the receiving half's batching) lets them wait. `data`
+    /// operations respect the data channel of a fragmented message.
+    pub(crate) fn send(
+        &self,
+        data: bool,
+        hold: bool,
+        op: impl FnOnce(&mut Connection) -> Result<()>,
+    ) -> Result<()> {
+        let me = thread::current().id();
+        let (mut writer, mut core) = self.lock_for(me, data)?;
+        op(&mut core.conn)?;
+        self.update_owner(&mut core, me);
+        let waiting = core.conn.data_to_send().len();
+        if waiting == 0 || ((hold || core.batching) && waiting < BATCH_MAX) {
+            return Ok(());
+        }
+        core.conn.take_data_to_send(&mut writer.buf);
+        drop(core);
+        self.write_buffer(&mut writer)
+    }
+
+    /// Takes both locks, in order, for a send. A `data` send first waits
+    /// for the data channel, and again if another thread took it while
+    /// the locks were being taken.
+    fn lock_for(
+        &self,
+        me: ThreadId,
+        data: bool,
+    ) -> Result<(MutexGuard<'_, Writer>, MutexGuard<'_, Core>)> {
+        loop {
+            if data {
+                self.wait_for_channel(me)?;
+            }
+            let writer = self.lock_writer()?;
+            if writer.failed {
+                return Err(Error::ConnectionFailed);
+            }
+            let core = self.lock_core()?;
+            if !data || core.fragment_owner.is_none_or(|owner| owner == me) {
+                return Ok((writer, core));
+            }
+        }
+    }
+
+    /// Sends a large payload without copying it (a server's only): the
+    /// frames waiting before it, its header and the payload in one
+    /// vectored write.
+    pub(crate) fn send_large(&self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<()> {
+        let me = thread::current().id();
+        let (mut writer, mut core) = self.lock_for(me, true)?;
+        let mut pending = std::mem::take(&mut writer.buf);
+        let head = core
+            .conn
+            .send_fragment_head(opcode, payload, fin, &mut pending)?;
+        self.update_owner(&mut core, me);
+        drop(core);
+        let written = write_all_vectored(
+            self.stream.as_ref(),
+            &mut [&pending, head.as_bytes(), payload],
+            self.config.write_timeout,
+        );
+        pending.clear();
+        writer.buf = pending;
+        self.check_write(&mut writer, written)
+    }
+
+    /// Whether payloads of this size go out with [`Shared::send_large`].
+    pub(crate) fn is_large(&self, len: usize) -> bool {
+        self.role == Role::Server && len >= VECTORED_WRITE_MIN
+    }
+
+    /// Waits while another thread's fragmented message holds the data
+    /// channel, at most the write timeout.
+    fn wait_for_channel(&self, me: ThreadId) -> Result<()> {
+        let mut core = self.lock_core()?;
+        let deadline = Instant::now() + self.config.write_timeout;
+        while core.fragment_owner.is_some_and(|owner| owner != me) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout(
+                    "waiting for another thread's fragmented message",
+                ));
+            }
+            core = self
+                .channel_free
+                .wait_timeout(core, left)
+                .map_err(|_| Error::ConnectionFailed)?
+                .0;
+        }
+        Ok(())
+    }
+
+    /// Records whether this thread now holds the data channel.
+    fn update_owner(&self, core: &mut Core, me: ThreadId) {
+        if core.conn.sending_message().is_some() {
+            core.fragment_owner = Some(me);
+        } else if core.fragment_owner.take().is_some() {
+            self.channel_free.notify_all();
+        }
+    }
+
+    /// Writes whatever the core has encoded.
+    pub(crate) fn flush(&self) -> Result<()> {
+        let mut writer = self.lock_writer()?;
+        if writer.failed {
+            return Err(Error::ConnectionFailed);
+        }
+        let mut core = self.lock_core()?;
+        if core.conn.data_to_send().is_empty() {
+            return Ok(());
+        }
+        core.conn.take_data_to_send(&mut writer.buf);
+        drop(core);
+        self.write_buffer(&mut writer)
+    }
+
+    /// Writes the writer's buffer whole, within one write deadline.
+    fn write_buffer(&self, writer: &mut Writer) -> Result<()> {
+        let written = write_all(self.stream.as_ref(), &writer.buf, self.config.write_timeout);
+        writer.buf.clear();
+        if writer.buf.capacity() > KEEP_BUFFER_MAX {
+            writer.buf = Vec::new();
+        }
+        self.check_write(writer, written)
+    }
+
+    /// A failed write may have left half a frame on the wire: the
+    /// connection is failed for every sender, and the socket shut down so
+    /// the receiving half stops too.
+    fn check_write(&self, writer: &mut Writer, written: io::Result<()>) -> Result<()> {
+        let Err(error) = written else {
+            return Ok(());
+        };
+        writer.failed = true;
+        if let Ok(mut core) = self.core.lock() {
+            core.conn.abort();
+            core.fragment_owner = None;
+        }
+        self.channel_free.notify_all();
+        self.shutdown();
+        Err(error.into())
+    }
+
+    /// Ends the transport after the close handshake or a failure (RFC 6455
+    /// §7.1.1): what is encoded goes out, the server closes TCP first, and
+    /// the peer's remaining bytes are read and dropped until its end of
+    /// stream (bounded by the close timeout), so that closing does not
+    /// reset the connection under data the peer has yet to read.
+    pub(crate) fn end_transport(&self) {
+        if self.ended.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let _ = self.flush();
+        if self.role == Role::Server {
+            let _ = self.stream.shutdown(Shutdown::Write);
+        }
+        drain_until_eof(self.stream.as_ref(), self.config.close_timeout);
+        self.shutdown();
+        self.mark_finished();
+        close_watch::finished();
+    }
+
+    /// The close watchdog's deadline passed: a Close reply still owed goes
+    /// out now (if no writer is stuck on the socket), and a close
+    /// handshake the peer has not finished is given up on.
+    pub(crate) fn on_close_deadline(&self) {
+        if let Ok(mut writer) = self.writer.try_lock() {
+            if let Ok(mut core) = self.core.lock() {
+                let _ = core.conn.reply_to_close();
+                if !writer.failed {
+                    core.conn.take_data_to_send(&mut writer.buf);
+                }
+            }
+            if !writer.failed && !writer.buf.is_empty() {
+                let _ = self.write_buffer(&mut writer);
+            }
+        }
+        self.ended.store(true, Ordering::SeqCst);
+        self.shutdown();
+    }
+
+    /// Whether a Close reply is owed to the peer.
+    pub(crate) fn is_reply_due(&self) -> bool {
+        self.core
+            .lock()
+            .is_ok_and(|core| core.conn.is_reply_due())
+    }
+}
+
+impl Drop for Shared {
+    /// The last handle is gone: the Close reply still owed goes out after
+    /// everything handed over, then the transport ends.
+    fn drop(&mut self) {
+        if self.ended.load(Ordering::SeqCst) {
+            return;
+        }
+        let (reply_sent, pending) = match self.core.get_mut() {
+            Ok(core) => {
+                let owed = core.conn.is_reply_due();
+                let _ = core.conn.reply_to_close();
+                (owed, !core.conn.data_to_send().is_empty())
+            }
+            Err(_) => (false, false),
+        };
+        if pending {
+            let _ = self.flush();
+        }
+        if reply_sent {
+            self.end_transport();
+        } else {
+            self.shutdown();
+        }
+    }
+}
+
+/// `write_all` within one deadline for the whole buffer: the socket's
+/// write timeout is set to what is left after each partial write.
+fn write_all(stream: &dyn Transport, buf: &[u8], timeout: Duration) -> io::Result<()> {
+    write_all_vectored(stream, &mut [buf], timeout)
+}
+
+/// `write_all` for several slices, resuming after partial writes, within
+/// one deadline for all of them (`timeout` zero: none).
+fn write_all_vectored(
+    stream: &dyn Transport,
+    parts: &mut [&[u8]],
+    timeout: Duration,
+) -> io::Result<()> {
+    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+    let mut shortened = false;
+    let mut parts = &mut parts[..];
+    let result = loop {
+        while parts.first().is_some_and(|p| p.is_empty()) {
+            parts = &mut parts[1..];
+        }
+        if parts.is_empty() {
+            break Ok(());
+        }
+        let mut slices = [IoSlice::new(&[]); 3];
+        for (slot, part) in slices.iter_mut().zip(parts.iter()) {
+            *slot = IoSlice::new(part);
+        }
+        let mut written = match stream.write_vectored(&slices[..parts.len().min(3)]) {
+            Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => break Err(e),
+        };
+        while written > 0 {
+            let first = parts[0].len().min(written);
+            parts[0] = &parts[0][first..];
+            written -= first;
+            if parts[0].is_empty() {
+                parts = &mut parts[1..];
+            }
+        }
+        // A partial write: the rest gets only what is left of the deadline.
+        if let (Some(deadline), false) = (deadline, parts.is_empty()) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "write deadline passed",
+                ));
+            }
+            shortened = true;
+            if let Err(e) = stream.set_write_timeout(Some(left)) {
+                break Err(e);
+            }
+        }
+    };
+    if shortened {
+        let _ = stream.set_write_timeout(Some(timeout));
+    }
+    result
+}
+
+/// Reads and drops the peer's bytes until its end of stream, at most
+/// `timeout` and [`DRAIN_LIMIT`] bytes.
+fn drain_until_eof(stream: &dyn Transport, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    let mut scratch = [0u8; 1024];
+    let mut drained = 0;
+    while drained < DRAIN_LIMIT {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut scratch) {
+            Ok(0) => return,
+            Ok(n) => drained += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
