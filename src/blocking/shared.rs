@@ -23,6 +23,7 @@
 //! [`Receiver`]: crate::Receiver
 //! [`Sender`]: crate::Sender
 
+use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,8 +60,12 @@ pub(crate) fn now() -> Duration {
 /// The core, and who holds its data channel.
 pub(crate) struct Core {
     pub(crate) conn: Connection,
-    /// The thread sending a fragmented message, until its last fragment.
+    /// The thread sending a fragmented message, until its last fragment
+    /// (or reserving the data channel for its turn after waiting).
     fragment_owner: Option<ThreadId>,
+    /// Threads waiting for the data channel, served in arrival order so
+    /// that a thread sending message after message cannot starve others.
+    waiting: VecDeque<ThreadId>,
     /// The receiving half holds unread input and will flush before it
     /// blocks, so frames may wait (`Config::batch_writes`).
     pub(crate) batching: bool,
@@ -112,6 +117,7 @@ impl Shared {
             core: Mutex::new(Core {
                 conn,
                 fragment_owner: None,
+                waiting: VecDeque::new(),
                 batching: false,
             }),
             channel_free: Condvar::new(),
@@ -171,8 +177,11 @@ impl Shared {
     ) -> Result<()> {
         let me = thread::current().id();
         let (mut writer, mut core) = self.lock_for(me, data)?;
-        op(&mut core.conn)?;
-        self.update_owner(&mut core, me);
+        let result = op(&mut core.conn);
+        if data {
+            self.update_owner(&mut core, me);
+        }
+        result?;
         let waiting = core.conn.data_to_send().len();
         if waiting == 0 || ((hold || core.batching) && waiting < BATCH_MAX) {
             return Ok(());
@@ -195,13 +204,61 @@ impl Shared {
                 self.wait_for_channel(me)?;
             }
             let writer = self.lock_writer()?;
+            let mut core = self.lock_core()?;
             if writer.failed {
+                if data {
+                    self.update_owner(&mut core, me);
+                }
                 return Err(Error::ConnectionFailed);
             }
-            let core = self.lock_core()?;
             if !data || core.fragment_owner.is_none_or(|owner| owner == me) {
                 return Ok((writer, core));
             }
+        }
+    }
+
+    /// Waits, in turn, while another thread's fragmented message holds the
+    /// data channel, at most the write timeout. A thread that had to wait
+    /// gets the channel reserved for its send.
+    fn wait_for_channel(&self, me: ThreadId) -> Result<()> {
+        let mut core = self.lock_core()?;
+        let free = core.fragment_owner.is_none() && core.waiting.is_empty();
+        if free || core.fragment_owner == Some(me) {
+            return Ok(());
+        }
+        core.waiting.push_back(me);
+        let deadline = Instant::now() + self.config.write_timeout;
+        loop {
+            if core.fragment_owner.is_none() && core.waiting.front() == Some(&me) {
+                core.waiting.pop_front();
+                core.fragment_owner = Some(me);
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                core.waiting.retain(|waiter| *waiter != me);
+                self.channel_free.notify_all();
+                return Err(Error::Timeout(
+                    "waiting for another thread's fragmented message",
+                ));
+            }
+            core = self
+                .channel_free
+                .wait_timeout(core, left)
+                .map_err(|_| Error::ConnectionFailed)?
+                .0;
+        }
+    }
+
+    /// Records whether this thread holds the data channel after a send:
+    /// while its message is open it does; otherwise it lets the next
+    /// waiting thread have it.
+    fn update_owner(&self, core: &mut Core, me: ThreadId) {
+        if core.conn.sending_message().is_some() {
+            core.fragment_owner = Some(me);
+        } else if core.fragment_owner == Some(me) {
+            core.fragment_owner = None;
+            self.channel_free.notify_all();
         }
     }
 
@@ -214,8 +271,15 @@ impl Shared {
         let mut pending = std::mem::take(&mut writer.buf);
         let head = core
             .conn
-            .send_fragment_head(opcode, payload, fin, &mut pending)?;
+            .send_fragment_head(opcode, payload, fin, &mut pending);
         self.update_owner(&mut core, me);
+        let head = match head {
+            Ok(head) => head,
+            Err(e) => {
+                writer.buf = pending;
+                return Err(e);
+            }
+        };
         drop(core);
         let written = write_all_vectored(
             self.stream.as_ref(),
@@ -230,36 +294,6 @@ impl Shared {
     /// Whether payloads of this size go out with [`Shared::send_large`].
     pub(crate) fn is_large(&self, len: usize) -> bool {
         self.role == Role::Server && len >= VECTORED_WRITE_MIN
-    }
-
-    /// Waits while another thread's fragmented message holds the data
-    /// channel, at most the write timeout.
-    fn wait_for_channel(&self, me: ThreadId) -> Result<()> {
-        let mut core = self.lock_core()?;
-        let deadline = Instant::now() + self.config.write_timeout;
-        while core.fragment_owner.is_some_and(|owner| owner != me) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::Timeout(
-                    "waiting for another thread's fragmented message",
-                ));
-            }
-            core = self
-                .channel_free
-                .wait_timeout(core, left)
-                .map_err(|_| Error::ConnectionFailed)?
-                .0;
-        }
-        Ok(())
-    }
-
-    /// Records whether this thread now holds the data channel.
-    fn update_owner(&self, core: &mut Core, me: ThreadId) {
-        if core.conn.sending_message().is_some() {
-            core.fragment_owner = Some(me);
-        } else if core.fragment_owner.take().is_some() {
-            self.channel_free.notify_all();
-        }
     }
 
     /// Writes whatever the core has encoded.
@@ -344,9 +378,7 @@ impl Shared {
 
     /// Whether a Close reply is owed to the peer.
     pub(crate) fn is_reply_due(&self) -> bool {
-        self.core
-            .lock()
-            .is_ok_and(|core| core.conn.is_reply_due())
+        self.core.lock().is_ok_and(|core| core.conn.is_reply_due())
     }
 }
 
