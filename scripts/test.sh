@@ -32,6 +32,12 @@ python3 scripts/autobahn.py server \
     --cmd "target/release/examples/echo_server 127.0.0.1:9001" \
     --port 9001 --report-dir target/autobahn/server --parallelism 2
 
+step "Autobahn TestSuite, the event-loop driver (examples/mio_echo.rs) as server"
+cargo build --release --example mio_echo
+python3 scripts/autobahn.py server \
+    --cmd "target/release/examples/mio_echo 127.0.0.1:9002" \
+    --port 9002 --report-dir target/autobahn/mio --parallelism 2
+
 step "client suites: Autobahn as client, headless Chromium"
 scripts/test-client.sh
 
