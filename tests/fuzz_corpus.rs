@@ -83,6 +83,11 @@ fn connection_corpus() {
 }
 
 #[test]
+fn blocking_echo_corpus() {
+    replay("blocking_echo");
+}
+
+#[test]
 fn mask_corpus() {
     replay("mask");
 }
@@ -475,14 +480,15 @@ fn write_seed_corpus() {
     big.extend(frame(0x2, true, &[7; 65536], true));
     write("frame_decoder", "server-binary-65536", &big);
 
-    // Connections: the RFC request prefixed (selector bit 0), then frames.
+    // The blocking driver over memory: the RFC request prefixed (selector
+    // bit 0), then frames.
     for (name, stream) in streams(true) {
         let mut input = vec![0b001];
         input.extend_from_slice(&stream);
         if !name.starts_with("close") {
             input.extend(close(1000, b"", true));
         }
-        write("connection", &name, &input);
+        write("blocking_echo", &name, &input);
     }
     let echo = [
         frame(0x1, true, b"Hello", true),
@@ -492,27 +498,27 @@ fn write_seed_corpus() {
     ]
     .concat();
     write(
-        "connection",
+        "blocking_echo",
         "echo-then-close-small-limits",
         &[&[0b001][..], &echo].concat(),
     );
     write(
-        "connection",
+        "blocking_echo",
         "echo-then-close-defaults",
         &[&[0b111][..], &echo].concat(),
     );
     write(
-        "connection",
+        "blocking_echo",
         "echo-tiny-limits",
         &[&[0b011][..], &echo].concat(),
     );
     write(
-        "connection",
+        "blocking_echo",
         "echo-zero-limits",
         &[&[0b101][..], &echo].concat(),
     );
     write(
-        "connection",
+        "blocking_echo",
         "echo-then-eof",
         &[&[0b001][..], &echo[..echo.len() - 12]].concat(),
     );
@@ -520,11 +526,118 @@ fn write_seed_corpus() {
         let mut input = vec![0b000];
         input.extend_from_slice(request.as_bytes());
         input.extend_from_slice(&echo);
-        write("connection", &format!("request-{name}"), &input);
+        write("blocking_echo", &format!("request-{name}"), &input);
     }
     let mut small_handshake = vec![0b1000];
     small_handshake.extend_from_slice(BROWSER_REQUEST.as_bytes());
-    write("connection", "request-over-256-bytes", &small_handshake);
+    write("blocking_echo", "request-over-256-bytes", &small_handshake);
+
+    // The pure core, scripted (see fuzz/src/connection.rs): a flags byte
+    // (bit 0 client, bit 1 deferred Close reply, bits 2-3 limits, bit 4
+    // keepalive, bit 5 idle timeout), then operations.
+    let receive = |bytes: &[u8], split: u8| -> Vec<u8> {
+        assert!(bytes.len() <= 255);
+        [&[0u8, bytes.len() as u8][..], bytes, &[split]].concat()
+    };
+    let server_in = [
+        frame(0x1, true, b"Hello", true),
+        frame(0x9, true, b"ping", true),
+        frame(0x2, false, &[1, 2], true),
+        frame(0xA, true, b"pong", true),
+        frame(0x0, true, &[3], true),
+        close(1001, b"bye", true),
+    ]
+    .concat();
+    let client_in = [
+        frame(0x1, true, b"Hello", false),
+        frame(0x9, true, b"ping", false),
+        close(4000, b"done", false),
+    ]
+    .concat();
+    let text = |t: &[u8]| [&[2u8, t.len() as u8][..], t].concat();
+    let scripts: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "server-echo",
+            [&[0b1100u8][..], &receive(&server_in, 7)].concat(),
+        ),
+        (
+            "client-echo",
+            [&[0b1101u8][..], &receive(&client_in, 3)].concat(),
+        ),
+        (
+            "server-deferred-reply",
+            [
+                &[0b1110u8][..],
+                &receive(&server_in, 0),
+                &text(b"late reply"),
+                &[7, 1],
+            ]
+            .concat(),
+        ),
+        (
+            "client-ping-after-our-close",
+            [
+                &[0b1101u8][..],
+                &[5, 0x03, 0xe8, 3][..],
+                b"bye",
+                &receive(&frame(0x9, true, b"p", false), 1),
+                &receive(&close(1000, b"", false), 0),
+                &[7, 0],
+            ]
+            .concat(),
+        ),
+        (
+            "server-fragments-and-misuse",
+            [
+                &[0b1100u8][..],
+                &[3, 0x00, 2][..],
+                b"he",
+                &[3, 0x02, 1],
+                b"x",
+                &[4, 0x00, 1],
+                b"p",
+                &[3, 0x82, 3],
+                b"llo",
+                &[4, 0x80, 10],
+                &[0; 138],
+                &[5, 0x03, 0xed, 0],
+                &[5, 0x03, 0xe8, 2],
+                b"ok",
+            ]
+            .concat(),
+        ),
+        (
+            "server-keepalive-and-idle",
+            [
+                &[0b11_1100u8][..],
+                &[6, 40, 6, 40][..],
+                &receive(&frame(0xA, true, b"keepalive", true), 5),
+                &[6, 100, 6, 100, 6, 100],
+            ]
+            .concat(),
+        ),
+        (
+            "server-violation",
+            [
+                &[0b1100u8][..],
+                &receive(&frame(0x1, true, b"unmasked", false), 4),
+            ]
+            .concat(),
+        ),
+        (
+            "server-eof",
+            [
+                &[0b1110u8][..],
+                &receive(&frame(0x1, true, b"x", true), 2),
+                &[7, 0],
+                &text(b"half-closed"),
+            ]
+            .concat(),
+        ),
+    ];
+    for (name, script) in scripts {
+        write("connection", name, &script);
+    }
 
     // Handshake requests, whole and in pieces, with every header limit.
     for (name, request) in requests() {

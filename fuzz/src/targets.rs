@@ -18,7 +18,8 @@
 //! | `handshake_request` | head found the same in any chunking; parse accepts or returns a documented error; what parses re-serializes to the same request and the same accept value; the 101 built for it passes the client's check |
 //! | `handshake_response` | accepts or returns a documented error; what is accepted re-serializes to an equal result |
 //! | `utf8` | the incremental validator in any chunking agrees with `std::str::from_utf8`, fails no later than the deciding byte, and builds exactly the valid prefix |
-//! | `connection` | a whole server connection over memory: no panic or hang, the server's output is a valid HTTP answer then valid frames, exactly the echo, pongs and close that the received messages call for, with sendable close codes |
+//! | `connection` | the pure core in either role under a script of peer bytes, sends, time and end of stream: every output frame valid for the role, fragment order, only Pongs after our Close, a Pong for each Ping until the peer's Close, the Close echo or the failing Close, misuse writes nothing (see `connection.rs`) |
+//! | `blocking_echo` | a whole server connection over memory through the blocking driver: no panic or hang, the server's output is a valid HTTP answer then valid frames, exactly the echo, pongs and close that the received messages call for, with sendable close codes |
 //! | `mask` | the fast unmask equals the RFC's byte-at-a-time formula at every offset, alignment and split |
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -44,6 +45,10 @@ use plainws::{
     Accept, CloseCode, Config, Error, FrameHeader, Message, Opcode, Request, Role, Transport,
 };
 
+#[path = "connection.rs"]
+mod connection;
+pub use connection::connection;
+
 /// A target's body: one fuzz input in, a panic if an oracle fails.
 pub type Target = fn(&[u8]);
 
@@ -56,6 +61,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("handshake_response", handshake_response),
     ("utf8", utf8),
     ("connection", connection),
+    ("blocking_echo", blocking_echo),
     ("mask", mask),
 ];
 
@@ -1314,7 +1320,7 @@ const RFC_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 /// server, on this thread, never waits: it answers, echoes each message
 /// like an echo server, and stops at the close or the end of input.
 /// Then everything it wrote is checked.
-pub fn connection(data: &[u8]) {
+pub fn blocking_echo(data: &[u8]) {
     let mut input = Input::new(data);
     let selector = input.byte();
     let mut client_bytes = Vec::new();
