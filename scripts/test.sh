@@ -32,6 +32,9 @@ python3 scripts/autobahn.py server \
     --cmd "target/release/examples/echo_server 127.0.0.1:9001" \
     --port 9001 --report-dir target/autobahn/server --parallelism 2
 
+step "the command-line client against the seed's Go server"
+scripts/cli-test.sh
+
 step "client suites: Autobahn as client, headless Chromium"
 scripts/test-client.sh
 
