@@ -32,16 +32,26 @@ use core::fmt::Write;
 
 /// Formats a traced frame: `->` for outgoing, `<-` for incoming, the
 /// header's fields (RFC 6455 §5.2) and the payload preview, lossily as text.
+///
+/// A Close frame's payload is shown as its code and reason (§5.5.1):
+/// `code=1000 reason="bye"`.
 pub fn format_frame(direction: Direction, header: &FrameHeader, preview: &[u8]) -> String {
     let mask = header.mask.map_or("none".into(), |k| hex_compact(&k));
+    let payload = match (header.opcode, preview) {
+        (Opcode::Close, [hi, lo, reason @ ..]) => format!(
+            "code={} reason={:?}",
+            u16::from_be_bytes([*hi, *lo]),
+            String::from_utf8_lossy(reason)
+        ),
+        _ => format!("payload={:?}", String::from_utf8_lossy(preview)),
+    };
     format!(
-        "{} fin={} rsv={:03b} op={} mask={mask} len={} payload={:?}",
+        "{} fin={} rsv={:03b} op={} mask={mask} len={} {payload}",
         arrow(direction),
         u8::from(header.fin),
         header.rsv,
         header.opcode,
         header.payload_len,
-        String::from_utf8_lossy(preview),
     )
 }
 
@@ -247,10 +257,16 @@ mod tests {
             format_frame(Direction::Outgoing, &header, b"hello"),
             "-> fin=1 rsv=000 op=TEXT mask=1a2b3c4d len=5 payload=\"hello\""
         );
-        let header = FrameHeader::new(Opcode::Close, 2, None);
+        let header = FrameHeader::new(Opcode::Close, 5, None);
         assert_eq!(
-            format_frame(Direction::Incoming, &header, &[0x03, 0xE8]),
-            "<- fin=1 rsv=000 op=CLOSE mask=none len=2 payload=\"\\u{3}\u{fffd}\""
+            format_frame(Direction::Incoming, &header, b"\x03\xe8bye"),
+            "<- fin=1 rsv=000 op=CLOSE mask=none len=5 code=1000 reason=\"bye\""
+        );
+        // A one-byte Close payload has no code: shown as it is.
+        let header = FrameHeader::new(Opcode::Close, 1, None);
+        assert_eq!(
+            format_frame(Direction::Incoming, &header, &[0x03]),
+            "<- fin=1 rsv=000 op=CLOSE mask=none len=1 payload=\"\\u{3}\""
         );
     }
 
