@@ -238,6 +238,30 @@ fn help_lists_every_option_on_stdout() {
 }
 
 #[test]
+fn the_readme_shows_the_real_options() {
+    let (_, help, _) = run(&["--help"], "");
+    let options: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Options:"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let shown: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("`cargo run --example client -- --help`"))
+        .skip(3)
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    assert!(options.len() > 10, "{help}");
+    assert_eq!(
+        shown, options,
+        "README.md's client options differ from --help"
+    );
+}
+
+#[test]
 fn bad_options_exit_2_saying_why() {
     for (args, why) in [
         (
