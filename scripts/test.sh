@@ -38,6 +38,12 @@ python3 scripts/autobahn.py server \
     --cmd "target/release/examples/mio_echo 127.0.0.1:9002" \
     --port 9002 --report-dir target/autobahn/mio --parallelism 2
 
+step "the command-line client against the seed's Go server"
+scripts/cli-test.sh
+
+step "scaling out: two JSON echo servers behind nginx (clients that send and close at once lose nothing)"
+scripts/nginx-test.sh --close-at-once
+
 step "client suites: Autobahn as client, headless Chromium"
 scripts/test-client.sh
 

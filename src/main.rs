@@ -10,16 +10,21 @@
 //! ```text
 //! cargo run --release -- [--addr 127.0.0.1:1235] [--trace] [--allow-origin URL]...
 //! ```
+//!
+//! Behind a reverse proxy (`deploy/nginx.conf`), `--trust-proxy IP` makes
+//! the log and `--trace` show the client's address from `X-Forwarded-For`
+//! when the connection comes from that proxy (see [`client_address`]).
 
-use std::net::SocketAddr;
+use std::cell::RefCell;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use plainws::sansio::frame::FrameHeader;
 use plainws::sansio::trace::format_frame;
 use plainws::{
-    Accept, CloseCode, Direction, Error, Incoming, Message, Request, Response, Server,
+    Accept, CloseCode, Direction, Error, Incoming, Keepalive, Message, Request, Response, Server,
     ServerOptions,
 };
 use serde::{Deserialize, Serialize};
@@ -32,7 +37,11 @@ const USAGE: &str = "usage: plainws [--addr HOST:PORT] [--trace] [--allow-origin
   --addr HOST:PORT       where to listen (default 127.0.0.1:1235)
   --trace                print every frame in and out
   --allow-origin ORIGIN  accept browser connections only from ORIGIN (repeatable)
-  --max-connections N    connections served at once (default 10000)";
+  --max-connections N    connections served at once (default 10000)
+  --trust-proxy IP       a reverse proxy at IP: log the client address it puts in
+                         X-Forwarded-For (repeatable; without it the header is ignored)
+  --keepalive SECS       ping a connection quiet for SECS seconds; close it (1011)
+                         if nothing comes back within SECS more (default: off)";
 
 #[derive(Deserialize)]
 struct Input {
@@ -51,6 +60,8 @@ struct Args {
     trace: bool,
     origins: Vec<String>,
     max_connections: usize,
+    trusted_proxies: Vec<IpAddr>,
+    keepalive: Option<Duration>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -59,6 +70,8 @@ fn parse_args() -> Result<Args, String> {
         trace: false,
         origins: Vec::new(),
         max_connections: ServerOptions::default().max_connections,
+        trusted_proxies: Vec::new(),
+        keepalive: None,
     };
     let mut argv = std::env::args().skip(1);
     while let Some(arg) = argv.next() {
@@ -73,6 +86,19 @@ fn parse_args() -> Result<Args, String> {
                     .next()
                     .and_then(|n| n.parse().ok())
                     .ok_or("--max-connections needs a number")?;
+            }
+            "--trust-proxy" => args.trusted_proxies.push(
+                argv.next()
+                    .and_then(|ip| ip.parse().ok())
+                    .ok_or("--trust-proxy needs an IP address")?,
+            ),
+            "--keepalive" => {
+                let secs: u64 = argv
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or("--keepalive needs a number of seconds")?;
+                args.keepalive = Some(Duration::from_secs(secs));
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
@@ -103,6 +129,10 @@ fn main() {
     if args.trace {
         options.config.tracer = Some(std::sync::Arc::new(trace_frame));
     }
+    options.config.keepalive = args.keepalive.map(|interval| Keepalive {
+        interval,
+        timeout: interval,
+    });
     let server = match Server::bind(&args.addr, options) {
         Ok(server) => server,
         Err(e) => {
@@ -115,7 +145,8 @@ fn main() {
         server.local_addr(),
         server.local_addr()
     );
-    if let Err(e) = server.run(serve) {
+    let trusted = args.trusted_proxies;
+    if let Err(e) = server.run(move |incoming| serve(incoming, &trusted)) {
         eprintln!("plainws: {e}");
         std::process::exit(1);
     }
@@ -133,36 +164,89 @@ fn route(request: &Request) -> Result<Accept, Response> {
     }
 }
 
+/// Who a connection is from, for the log: the TCP peer, or, when the
+/// peer is a trusted proxy, the client it names in `X-Forwarded-For`
+/// followed by `via` and the proxy.
+///
+/// The trust rule: `X-Forwarded-For` is read only when the TCP peer's IP
+/// is one of `trusted` (`--trust-proxy`); from anyone else the header is
+/// ignored, since a client can send any value. Each proxy appends the
+/// address it received the connection from, so the list is read from the
+/// right, skipping trusted proxies: the first other address is the client
+/// as the nearest untrusted hop saw it. Entries to its left were written
+/// by the client or by proxies we do not know, and are not believed.
+fn client_address(peer: SocketAddr, request: &Request, trusted: &[IpAddr]) -> String {
+    if !trusted.contains(&peer.ip()) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<&str> = request
+        .headers()
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("X-Forwarded-For"))
+        .flat_map(|(_, value)| value.split(','))
+        .map(str::trim)
+        .collect();
+    let client = forwarded
+        .iter()
+        .rev()
+        .find_map(|entry| match entry.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => None,
+            Ok(ip) => Some(Ok(ip)),
+            // Not an address (`unknown`, a name, garbage): stop believing the list.
+            Err(_) => Some(Err(())),
+        });
+    match client {
+        Some(Ok(ip)) => format!("{ip} via {peer}"),
+        _ => peer.to_string(),
+    }
+}
+
+thread_local! {
+    /// The connection this thread serves, as `--trace` shows it.
+    static CONNECTION: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
 /// One connection, on its own thread.
-fn serve(incoming: Incoming) {
+fn serve(incoming: Incoming, trusted: &[IpAddr]) {
     let peer = incoming.peer_addr();
-    let ws = match incoming.accept_with(route) {
+    let mut client = peer.to_string();
+    let ws = match incoming.accept_with(|request| {
+        client = client_address(peer, request, trusted);
+        route(request)
+    }) {
         Ok(ws) => ws,
         Err(Error::Rejected(status)) => {
-            println!("{peer} http {status}");
+            println!("{client} http {status}");
             return;
         }
         Err(e) => {
-            println!("{peer} handshake failed: {e}");
+            println!("{client} handshake failed: {e}");
             return;
         }
     };
+    let label = format!("{} {client}", thread::current().name().unwrap_or("conn"));
+    CONNECTION.with(|c| c.replace(label));
     let opened = Instant::now();
-    println!("{peer} open");
+    println!("{client} open");
     let (mut receiver, sender) = ws.split();
     let (queue, replies) = sync_channel::<Reply>(QUEUE_SIZE);
 
     // The writer: sends replies in order; ends on a send error or when the
     // reader drops the queue. Replies already queued go out in one write.
     let writer_name = format!("{}-writer", thread::current().name().unwrap_or("conn"));
+    let client_of_writer = client.clone();
     let writer = thread::Builder::new()
         .name(writer_name)
         .stack_size(64 << 10)
-        .spawn(move || write_loop(&sender, &replies, peer));
+        .spawn(move || {
+            let name = thread::current().name().unwrap_or("writer").to_owned();
+            CONNECTION.with(|c| c.replace(format!("{name} {client_of_writer}")));
+            write_loop(&sender, &replies, peer)
+        });
     let writer = match writer {
         Ok(handle) => handle,
         Err(e) => {
-            println!("{peer} no writer thread: {e}");
+            println!("{client} no writer thread: {e}");
             let _ = receiver
                 .sender()
                 .close(CloseCode::INTERNAL_ERROR, "server overloaded");
@@ -175,7 +259,7 @@ fn serve(incoming: Incoming) {
     drop(queue);
     let sent = writer.join().unwrap_or(0);
     println!(
-        "{peer} closed after {:.3}s, {received} messages in, {sent} out, {close}",
+        "{client} closed after {:.3}s, {received} messages in, {sent} out, {close}",
         opened.elapsed().as_secs_f64()
     );
 }
@@ -251,13 +335,11 @@ fn read_loop(receiver: &mut plainws::Receiver, queue: &SyncSender<Reply>) -> (u6
     }
 }
 
-/// `--trace`: one line per frame, after the connection thread's name.
+/// `--trace`: one line per frame, after the connection thread's name and
+/// the client's address.
 fn trace_frame(direction: Direction, header: &FrameHeader, preview: &[u8]) {
-    println!(
-        "[{}] {}",
-        thread::current().name().unwrap_or("?"),
-        format_frame(direction, header, preview)
-    );
+    let frame = format_frame(direction, header, preview);
+    CONNECTION.with(|c| println!("[{}] {frame}", c.borrow()));
 }
 
 const PAGE: &str = r#"<!doctype html>
@@ -295,3 +377,55 @@ document.getElementById("form").onsubmit = (e) => {
 </body>
 </html>
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(headers: &str) -> Request {
+        let head = format!("GET /echo HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
+        Request::parse(head.as_bytes(), 100).expect("a valid request")
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    const PROXY: &str = "127.0.0.1:40000";
+
+    #[test]
+    fn a_trusted_proxy_names_the_client() {
+        let peer: SocketAddr = PROXY.parse().unwrap();
+        let trusted = [ip("127.0.0.1")];
+        let seen = |headers: &str| client_address(peer, &request(headers), &trusted);
+        assert_eq!(
+            seen("X-Forwarded-For: 203.0.113.7\r\n"),
+            "203.0.113.7 via 127.0.0.1:40000"
+        );
+        // What the client wrote itself (left of the proxy's entry) is not believed.
+        assert_eq!(
+            seen("X-Forwarded-For: 6.6.6.6, 203.0.113.7\r\n"),
+            "203.0.113.7 via 127.0.0.1:40000"
+        );
+        // Several headers are one list; trusted hops are skipped.
+        assert_eq!(
+            seen("X-Forwarded-For: 6.6.6.6\r\nx-forwarded-for: 2001:db8::1, 127.0.0.1\r\n"),
+            "2001:db8::1 via 127.0.0.1:40000"
+        );
+        // No header, only proxies, or garbage: the proxy itself.
+        assert_eq!(seen(""), PROXY);
+        assert_eq!(seen("X-Forwarded-For: 127.0.0.1\r\n"), PROXY);
+        assert_eq!(seen("X-Forwarded-For: 6.6.6.6, unknown\r\n"), PROXY);
+    }
+
+    #[test]
+    fn anyone_else_cannot_choose_the_logged_address() {
+        let peer: SocketAddr = "192.0.2.9:5555".parse().unwrap();
+        let forged = request("X-Forwarded-For: 203.0.113.7\r\n");
+        assert_eq!(client_address(peer, &forged, &[]), "192.0.2.9:5555");
+        assert_eq!(
+            client_address(peer, &forged, &[ip("127.0.0.1")]),
+            "192.0.2.9:5555"
+        );
+    }
+}

@@ -52,7 +52,7 @@ fn answer(request: &[u8]) -> (String, Option<String>) {
 #[test]
 fn subprotocol_with_a_tab_is_not_offered() {
     targets::handshake_request(&crash("handshake_request", "subprotocol-with-a-tab"));
-    targets::connection(&crash("connection", "subprotocol-with-a-tab"));
+    targets::blocking_echo(&crash("blocking_echo", "subprotocol-with-a-tab"));
     let request = &crash("handshake_request", "subprotocol-with-a-tab")[1..];
     let (response, protocol) = answer(request);
     assert!(response.starts_with("HTTP/1.1 101 "), "{response}");
