@@ -11,7 +11,7 @@ fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9001".into());
-    let mut options = ServerOptions {
+    let options = ServerOptions {
         // Idle connections cost a thread each: keep its stack small.
         thread_stack_size: 64 << 10,
         // A thread and one file descriptor each: 10,000 idle connections
@@ -19,9 +19,6 @@ fn main() -> std::io::Result<()> {
         max_connections: 19_000,
         ..ServerOptions::default()
     };
-    // This loop always comes back to `recv`: let replies to pipelined
-    // messages share one write.
-    options.config.batch_writes = true;
     let server = Server::bind(&addr, options)?;
     eprintln!("echo_server listening on ws://{}", server.local_addr());
     server.run(|incoming| {

@@ -86,7 +86,7 @@
 //! | `write_timeout` | 30 s | connection failed for every sender |
 //! | `idle_timeout` | none | close 1001 |
 //! | `keepalive` | none | close 1011 when no pong comes |
-//! | `batch_writes` | off | — (replies to pipelined input share one write) |
+//! | `batch_writes` | on | — (replies to pipelined input share one write, held at most 1 ms) |
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]

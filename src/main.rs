@@ -123,9 +123,6 @@ fn main() {
         allowed_origins: (!args.origins.is_empty()).then_some(args.origins),
         ..ServerOptions::default()
     };
-    // The reader thread always comes back to `recv`: replies to pipelined
-    // commands may share one write.
-    options.config.batch_writes = true;
     if args.trace {
         options.config.tracer = Some(std::sync::Arc::new(trace_frame));
     }

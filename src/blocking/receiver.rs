@@ -143,7 +143,7 @@ impl Receiver {
             .shared
             .lock_core()
             .map_or(0, |core| core.conn.data_to_send().len());
-        if waiting == 0 || (self.batching && waiting < BATCH_MAX) {
+        if waiting == 0 || (self.batching && waiting < BATCH_MAX && self.shared.schedule_flush()) {
             return Ok(());
         }
         self.shared.flush().map_err(|e| self.abort(e))

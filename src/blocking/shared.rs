@@ -27,11 +27,12 @@ use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use crate::blocking::close_watch;
+use crate::blocking::flusher;
 use crate::blocking::random::Entropy;
 use crate::blocking::transport::Transport;
 use crate::error::{Error, Result};
@@ -100,6 +101,10 @@ pub(crate) struct Shared {
     finished: AtomicBool,
     /// Set once the transport was closed for good.
     ended: AtomicBool,
+    /// A flush of held frames is scheduled with the flusher.
+    flush_scheduled: AtomicBool,
+    /// This connection, for scheduling flushes.
+    this: Weak<Shared>,
 }
 
 impl Shared {
@@ -113,7 +118,7 @@ impl Shared {
             Role::Server => Connection::server(config.clone()),
             Role::Client => Connection::client(config.clone(), Box::new(Entropy::new())),
         };
-        Ok(Arc::new(Shared {
+        Ok(Arc::new_cyclic(|this| Shared {
             core: Mutex::new(Core {
                 conn,
                 fragment_owner: None,
@@ -130,6 +135,8 @@ impl Shared {
             config,
             finished: AtomicBool::new(false),
             ended: AtomicBool::new(false),
+            flush_scheduled: AtomicBool::new(false),
+            this: this.clone(),
         }))
     }
 
@@ -183,7 +190,13 @@ impl Shared {
         }
         result?;
         let waiting = core.conn.data_to_send().len();
-        if waiting == 0 || ((hold || core.batching) && waiting < BATCH_MAX) {
+        if waiting == 0 {
+            return Ok(());
+        }
+        // Data frames may wait: for the caller's own flush (`feed_*`), or
+        // for the receiving half to come back (batching), then at most the
+        // flusher's bound.
+        if data && waiting < BATCH_MAX && (hold || (core.batching && self.schedule_flush())) {
             return Ok(());
         }
         core.conn.take_data_to_send(&mut writer.buf);
@@ -294,6 +307,41 @@ impl Shared {
     /// Whether payloads of this size go out with [`Shared::send_large`].
     pub(crate) fn is_large(&self, len: usize) -> bool {
         self.role == Role::Server && len >= VECTORED_WRITE_MIN
+    }
+
+    /// Makes sure held frames are written within the flusher's bound.
+    /// Returns false when they must be written now.
+    pub(crate) fn schedule_flush(&self) -> bool {
+        if self.flush_scheduled.swap(true, Ordering::SeqCst) {
+            return true;
+        }
+        if flusher::schedule(self.this.clone()) {
+            return true;
+        }
+        self.flush_scheduled.store(false, Ordering::SeqCst);
+        false
+    }
+
+    /// The flusher's call: writes held frames, unless a writer is busy on
+    /// the socket (then it tries again a bound later).
+    pub(crate) fn flush_held(&self) {
+        self.flush_scheduled.store(false, Ordering::SeqCst);
+        let Ok(mut writer) = self.writer.try_lock() else {
+            self.schedule_flush();
+            return;
+        };
+        if writer.failed {
+            return;
+        }
+        let Ok(mut core) = self.core.lock() else {
+            return;
+        };
+        if core.conn.data_to_send().is_empty() {
+            return;
+        }
+        core.conn.take_data_to_send(&mut writer.buf);
+        drop(core);
+        let _ = self.write_buffer(&mut writer);
     }
 
     /// Writes whatever the core has encoded.

@@ -67,13 +67,14 @@ pub struct Config {
     /// Ping a quiet peer. Default: none.
     pub keepalive: Option<Keepalive>,
     /// Batch writes: when the receiving half returns a message and already
-    /// holds more of the peer's input, frames sent before it reads again
-    /// wait in one buffer and go out together when it next needs the
-    /// socket (or at 64 KiB). One write then carries the replies to a
-    /// whole read's worth of messages: a pipelining peer costs a fraction
-    /// of a system call per message. Only for applications that keep
-    /// calling `recv`: a frame sent in between waits for the next `recv`.
-    /// Close frames are never held. Default: off.
+    /// holds more of the peer's input, data frames sent before it reads
+    /// again wait in one buffer and go out together when it next needs the
+    /// socket, at 64 KiB, or at the latest 1 ms later (one process-wide
+    /// thread enforces the bound, even if `recv` is never called again).
+    /// One write then carries the replies to a whole read's worth of
+    /// messages: a pipelining peer costs a fraction of a system call per
+    /// message. A lone request is answered at once: nothing is held when
+    /// no more input waits. Close frames are never held. Default: on.
     pub batch_writes: bool,
     /// Called for every frame in and out (for `--trace`). Default: none.
     pub tracer: Option<Tracer>,
@@ -92,7 +93,7 @@ impl Default for Config {
             write_timeout: Duration::from_secs(30),
             idle_timeout: None,
             keepalive: None,
-            batch_writes: false,
+            batch_writes: true,
             tracer: None,
         }
     }
