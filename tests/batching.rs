@@ -19,15 +19,15 @@ struct CountingStream {
 
 impl Transport for CountingStream {
     fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        (&self.inner).read(buf)
+        self.inner.read(buf)
     }
     fn write(&self, buf: &[u8]) -> io::Result<usize> {
         self.writes.fetch_add(1, Ordering::SeqCst);
-        (&self.inner).write(buf)
+        self.inner.write(buf)
     }
     fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         self.writes.fetch_add(1, Ordering::SeqCst);
-        (&self.inner).write_vectored(bufs)
+        self.inner.write_vectored(bufs)
     }
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.inner.shutdown(how)
