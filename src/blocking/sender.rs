@@ -158,6 +158,22 @@ impl Sender {
         Ok(())
     }
 
+    /// Closes for a server shutdown, bounded by `budget` (see
+    /// `Shared::close_within`), then watches the close handshake.
+    pub(crate) fn close_within(&self, code: CloseCode, reason: &str, budget: Duration) {
+        if self.shared.close_within(code, reason, budget) {
+            close_watch::watch(
+                &self.shared,
+                Instant::now() + self.shared.config.close_timeout,
+            );
+        }
+    }
+
+    /// Shuts the connection down at the socket, without a Close.
+    pub(crate) fn abort(&self) {
+        self.shared.shutdown();
+    }
+
     /// Whether a Close frame has been sent (by this side, or in reply), or
     /// the connection failed.
     pub fn is_closed(&self) -> bool {

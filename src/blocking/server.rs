@@ -252,12 +252,48 @@ impl State {
         if self.stopping.load(Ordering::SeqCst) {
             drop(live);
             if let Some(sender) = sender.upgrade() {
-                let _ = sender.close(CloseCode::GOING_AWAY, "server shutting down");
+                sender.close_within(CloseCode::GOING_AWAY, SHUTTING_DOWN, CLOSE_BUDGET);
             }
         } else {
             live.senders.insert(id, sender);
         }
     }
+}
+
+/// The close reason sent to every connection on shutdown.
+const SHUTTING_DOWN: &str = "server shutting down";
+/// How long one connection's Close may take to write on shutdown.
+const CLOSE_BUDGET: Duration = Duration::from_millis(100);
+/// Threads that close connections at once on shutdown.
+const CLOSERS: usize = 16;
+
+/// Closes every connection with 1001, concurrently: a connection whose
+/// writer is stuck on a peer that does not read is shut down at the
+/// socket instead of waited for, and past `deadline` the rest are shut
+/// down without a Close.
+fn close_all(senders: &[Sender], deadline: Instant) {
+    let close_chunk = |chunk: &[Sender]| {
+        for sender in chunk {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                sender.abort();
+            } else {
+                sender.close_within(CloseCode::GOING_AWAY, SHUTTING_DOWN, left.min(CLOSE_BUDGET));
+            }
+        }
+    };
+    let per_thread = senders.len().div_ceil(CLOSERS).max(1);
+    thread::scope(|scope| {
+        for chunk in senders.chunks(per_thread) {
+            let spawned = thread::Builder::new()
+                .name("plainws-closer".into())
+                .stack_size(64 << 10)
+                .spawn_scoped(scope, move || close_chunk(chunk));
+            if spawned.is_err() {
+                close_chunk(chunk);
+            }
+        }
+    });
 }
 
 impl ServerHandle {
@@ -266,9 +302,12 @@ impl ServerHandle {
     /// `ServerOptions::shutdown_timeout`. Returns whether all ended.
     pub fn shutdown(&self) -> bool {
         let state = &self.state;
+        let timeout = state.options.shutdown_timeout;
+        let deadline = Instant::now() + timeout;
         state.stopping.store(true, Ordering::SeqCst);
         // Wake the accept loop with a connection of our own.
-        let _ = TcpStream::connect_timeout(&state.local_addr, Duration::from_secs(1));
+        let wake = (timeout / 4).clamp(Duration::from_millis(1), Duration::from_secs(1));
+        let _ = TcpStream::connect_timeout(&state.local_addr, wake);
         let senders: Vec<Sender> = match state.live.lock() {
             Ok(live) => {
                 // Mid-handshake connections stop reading their request; one
@@ -284,10 +323,7 @@ impl ServerHandle {
             }
             Err(_) => Vec::new(),
         };
-        for sender in senders {
-            let _ = sender.close(CloseCode::GOING_AWAY, "server shutting down");
-        }
-        let deadline = Instant::now() + state.options.shutdown_timeout;
+        close_all(&senders, Instant::now() + timeout / 2);
         let Ok(mut live) = state.live.lock() else {
             return false;
         };

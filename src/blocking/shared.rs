@@ -36,6 +36,7 @@ use crate::blocking::flusher;
 use crate::blocking::random::Entropy;
 use crate::blocking::transport::Transport;
 use crate::error::{Error, Result};
+use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
 use crate::sansio::connection::{Connection, MaskSource};
 use crate::sansio::frame::{Opcode, Role};
@@ -422,6 +423,41 @@ impl Shared {
         }
         self.ended.store(true, Ordering::SeqCst);
         self.shutdown();
+    }
+
+    /// Closes for a server shutdown, within `budget` whatever the peer
+    /// does: a writer stuck on a peer that does not read is not waited for
+    /// (the socket is shut down under it), and the Close frame itself gets
+    /// at most `budget` to be written. Returns whether the Close went out.
+    pub(crate) fn close_within(&self, code: CloseCode, reason: &str, budget: Duration) -> bool {
+        let Ok(mut writer) = self.writer.try_lock() else {
+            self.shutdown();
+            return false;
+        };
+        if writer.failed {
+            return false;
+        }
+        let closed = match self.core.lock() {
+            Ok(mut core) => {
+                let closed = core.conn.close(code, reason).is_ok();
+                core.conn.take_data_to_send(&mut writer.buf);
+                closed
+            }
+            Err(_) => false,
+        };
+        if writer.buf.is_empty() {
+            return closed;
+        }
+        let written = write_all(
+            self.stream.as_ref(),
+            &writer.buf,
+            budget.max(Duration::from_millis(1)),
+        );
+        writer.buf.clear();
+        let _ = self
+            .stream
+            .set_write_timeout(Some(self.config.write_timeout).filter(|t| !t.is_zero()));
+        closed && self.check_write(&mut writer, written).is_ok()
     }
 
     /// Whether a Close reply is owed to the peer.
