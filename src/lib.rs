@@ -121,3 +121,11 @@ pub use sansio::config::{Config, Direction, Keepalive, Tracer};
 pub use sansio::frame::{FrameHeader, Opcode, Role};
 pub use sansio::handshake::server::{Accept, Request, Response};
 pub use sansio::message::Message;
+
+/// Internals the fuzz targets need (feature `test-util`). Not part of the
+/// API: hidden, unstable, and absent from normal builds.
+#[cfg(feature = "test-util")]
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use crate::sansio::url::Url;
+}

@@ -20,6 +20,7 @@
 //! | `utf8` | the incremental validator in any chunking agrees with `std::str::from_utf8`, fails no later than the deciding byte, and builds exactly the valid prefix |
 //! | `connection` | a whole server connection over memory: no panic or hang, the server's output is a valid HTTP answer then valid frames, exactly the echo, pongs and close that the received messages call for, with sendable close codes |
 //! | `mask` | the fast unmask equals the RFC's byte-at-a-time formula at every offset, alignment and split |
+//! | `url` (in `url.rs`) | never panics; refuses with a reason; what it accepts agrees with the input read plainly, re-assembles from its parts (and its `Host` value) to the same URL, and makes a request the server side accepts |
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -44,6 +45,11 @@ use plainws::{
     Accept, CloseCode, Config, Error, FrameHeader, Message, Opcode, Request, Role, Transport,
 };
 
+// The `url` target has a file of its own.
+#[path = "url.rs"]
+mod url_target;
+pub use url_target::url;
+
 /// A target's body: one fuzz input in, a panic if an oracle fails.
 pub type Target = fn(&[u8]);
 
@@ -57,6 +63,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("utf8", utf8),
     ("connection", connection),
     ("mask", mask),
+    ("url", url),
 ];
 
 // ---------------------------------------------------------------------------
