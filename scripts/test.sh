@@ -26,6 +26,15 @@ cargo test --no-default-features --features std --lib --tests
 step "the sans-I/O core alone: no_std + alloc, for a bare-metal target"
 scripts/nostd-build.sh
 
+step "wss:// with rustls: the adapters and tests of docs/tls.md (examples/tls)"
+# Its own workspace and lock file: rustls is never built by the main crate.
+cargo fmt --manifest-path examples/tls/Cargo.toml -- --check
+cargo clippy --manifest-path examples/tls/Cargo.toml --all-targets -- -D warnings
+cargo test --manifest-path examples/tls/Cargo.toml
+
+step "the Autobahn harness's verdict, on synthetic reports"
+python3 scripts/test_autobahn.py
+
 step "Autobahn TestSuite, plainws as server (cases 1-10)"
 cargo build --release --example echo_server
 python3 scripts/autobahn.py server \

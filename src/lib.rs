@@ -121,3 +121,17 @@ pub use sansio::config::{Config, Direction, Keepalive, Tracer};
 pub use sansio::frame::{FrameHeader, Opcode, Role};
 pub use sansio::handshake::server::{Accept, Request, Response};
 pub use sansio::message::Message;
+
+/// The README's Rust code blocks, compiled (and the ones not marked
+/// `no_run` run) by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// Internals the fuzz targets need (feature `test-util`). Not part of the
+/// API: hidden, unstable, and absent from normal builds.
+#[cfg(feature = "test-util")]
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use crate::sansio::url::Url;
+}

@@ -93,6 +93,11 @@ fn mask_corpus() {
 }
 
 #[test]
+fn url_corpus() {
+    replay("url");
+}
+
+#[test]
 fn every_target_has_a_corpus_and_a_binary() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let manifest = fs::read_to_string(root.join("Cargo.toml")).expect("fuzz/Cargo.toml");
@@ -712,4 +717,38 @@ fn write_seed_corpus() {
         "rfc-5.7-hello",
         &[&KEY[..], &[0; 6], b"Hello"].concat(),
     );
+
+    // URLs: the accepted shapes of RFC 6455 §3 and each kind of refusal.
+    let urls = [
+        ("plain", "ws://example.com"),
+        (
+            "path-and-query",
+            "ws://127.0.0.1:9001/runCase?case=3&agent=plainws",
+        ),
+        ("query-only", "ws://h?x=1"),
+        ("wss-default-port", "wss://example.com:443/socket"),
+        ("wss-other-port", "WsS://example.com:8443/"),
+        ("ws-port-443", "ws://h:443/"),
+        ("empty-port", "ws://h:/p"),
+        ("ipv6", "ws://[::1]:1235/echo"),
+        ("ipv6-query", "ws://[2001:db8::1]?q"),
+        ("ipv4-bad", "ws://1.2.3.999/"),
+        ("unreserved-host", "ws://a-b.c_d~e/"),
+        ("fragment", "ws://h/path#frag"),
+        ("userinfo", "ws://user:pw@h/"),
+        ("http-scheme", "http://h/"),
+        ("no-scheme", "h:80/path"),
+        ("no-host", "ws:///path"),
+        ("port-zero", "ws://h:0"),
+        ("port-too-big", "ws://h:65536"),
+        ("port-plus", "ws://h:+80"),
+        ("ipv6-unclosed", "ws://[::1/"),
+        ("ipv6-junk-after", "ws://[::1]x/"),
+        ("space-in-path", "ws://h/a b"),
+        ("crlf-in-path", "ws://h/\r\nX: y"),
+        ("non-ascii-path", "ws://h/\u{e9}"),
+    ];
+    for (name, url) in urls {
+        write("url", name, url.as_bytes());
+    }
 }

@@ -21,6 +21,7 @@
 //! | `connection` | the pure core in either role under a script of peer bytes, sends, time and end of stream: every output frame valid for the role, fragment order, only Pongs after our Close, a Pong for each Ping until the peer's Close, the Close echo or the failing Close, misuse writes nothing (see `connection.rs`) |
 //! | `blocking_echo` | a whole server connection over memory through the blocking driver: no panic or hang, the server's output is a valid HTTP answer then valid frames, exactly the echo, pongs and close that the received messages call for, with sendable close codes |
 //! | `mask` | the fast unmask equals the RFC's byte-at-a-time formula at every offset, alignment and split |
+//! | `url` (in `url.rs`) | never panics; refuses with a reason; what it accepts agrees with the input read plainly, re-assembles from its parts (and its `Host` value) to the same URL, and makes a request the server side accepts |
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -48,6 +49,10 @@ use plainws::{
 #[path = "connection.rs"]
 mod connection;
 pub use connection::connection;
+// The `url` target has a file of its own.
+#[path = "url.rs"]
+mod url_target;
+pub use url_target::url;
 
 /// A target's body: one fuzz input in, a panic if an oracle fails.
 pub type Target = fn(&[u8]);
@@ -63,6 +68,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("connection", connection),
     ("blocking_echo", blocking_echo),
     ("mask", mask),
+    ("url", url),
 ];
 
 // ---------------------------------------------------------------------------

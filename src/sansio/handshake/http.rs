@@ -18,6 +18,9 @@ pub struct HeadReader {
     scanned: usize,
     max_bytes: usize,
     head_len: Option<usize>,
+    /// Bytes the scanner has looked at, in all: the work the tests bound.
+    #[cfg(test)]
+    examined: usize,
 }
 
 impl HeadReader {
@@ -28,6 +31,8 @@ impl HeadReader {
             scanned: 0,
             max_bytes,
             head_len: None,
+            #[cfg(test)]
+            examined: 0,
         }
     }
 
@@ -68,6 +73,10 @@ impl HeadReader {
     /// a recipient accept a bare LF as a line terminator.
     fn scan(&mut self) -> Option<usize> {
         while let Some(pos) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') {
+            #[cfg(test)]
+            {
+                self.examined += pos + 1;
+            }
             let lf = self.scanned + pos;
             match (self.buf.get(lf + 1), self.buf.get(lf + 2)) {
                 (Some(b'\n'), _) => return Some(lf + 2),
@@ -79,6 +88,10 @@ impl HeadReader {
                 }
                 _ => self.scanned = lf + 1,
             }
+        }
+        #[cfg(test)]
+        {
+            self.examined += self.buf.len() - self.scanned;
         }
         self.scanned = self.buf.len();
         None
@@ -228,6 +241,37 @@ mod tests {
             assert_eq!(found, Some(request.len() - 5), "chunks of {size}");
             assert_eq!(reader.rest(), b"FRAME");
         }
+    }
+
+    /// CVE-2023-43669 was a head reader that scanned its whole buffer
+    /// again after every read: a head sent a byte at a time cost quadratic
+    /// time. Here every byte the scanner looks at is counted (`examined`,
+    /// test builds only), and the total must stay linear in the input.
+    #[test]
+    fn scanning_is_linear_in_a_head_sent_a_byte_at_a_time() {
+        // Line ends of every kind the scanner looks ahead on (LF, CR LF, a
+        // lone CR before a LF), then the end of the head.
+        let mut head = b"GET / HTTP/1.1\r\n".to_vec();
+        while head.len() < 15_000 {
+            head.extend_from_slice(b"X-A: b\r\nX-B: c\nX-C: \rd\r\n");
+        }
+        head.extend_from_slice(b"\r\n");
+        let mut reader = HeadReader::new(16 << 10);
+        let mut found = None;
+        for byte in head.chunks(1) {
+            found = reader.push(byte).unwrap();
+        }
+        assert_eq!(found, Some(head.len()));
+        assert!(
+            reader.examined <= 3 * head.len(),
+            "{} bytes examined for a head of {}",
+            reader.examined,
+            head.len()
+        );
+        // The same head in one piece is looked at about once.
+        let mut whole = HeadReader::new(16 << 10);
+        assert_eq!(whole.push(&head).unwrap(), Some(head.len()));
+        assert!(whole.examined <= head.len());
     }
 
     #[test]
