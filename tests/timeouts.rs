@@ -1,0 +1,64 @@
+//! `Config::write_timeout` is one deadline for the whole frame, not a
+//! timeout per system call: a peer that keeps reading a trickle cannot
+//! keep a sender blocked past it.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use plainws::{Config, Error};
+
+#[test]
+fn a_trickling_reader_cannot_stretch_the_write_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        let config = Config {
+            write_timeout: Duration::from_secs(1),
+            ..Config::default()
+        };
+        let ws = plainws::accept_with(stream, config, |_| Ok(Default::default())).expect("upgrade");
+        let sender = ws.sender();
+        let started = Instant::now();
+        // Far more than the socket buffers hold, so the write is partial
+        // again and again while the client reads a little at a time.
+        let outcome = sender.send_binary(&vec![0u8; 64 << 20]);
+        (outcome, started.elapsed())
+    });
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client
+        .write_all(
+            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .expect("request");
+    client
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    // Read 16 KiB every 50 ms until the server gives up.
+    let reader = thread::spawn(move || {
+        let mut chunk = vec![0u8; 16 << 10];
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            match client.read(&mut chunk) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let (outcome, took) = server.join().expect("the server");
+    assert!(
+        matches!(outcome, Err(Error::Timeout(_) | Error::Io(_))),
+        "the send must fail at its deadline: {outcome:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(1800),
+        "a 1 s write deadline fired after {took:?}"
+    );
+    reader.join().expect("the reader");
+}
