@@ -115,7 +115,9 @@ pub enum Error {
     MethodNotAllowed,
     /// The request is not HTTP/1.1 or later (400; §4.2.1 item 1).
     UnsupportedHttpVersion,
-    /// A required header is missing or wrong (400; §4.2.1); the text names it.
+    /// A header is missing, wrong or repeated (400; §4.2.1), or the request
+    /// carries a body or ambiguous framing, or several `Origin`s; the text
+    /// names it.
     InvalidHeader(&'static str),
     /// `Sec-WebSocket-Version` is not 13 (426 with `Sec-WebSocket-Version: 13`; §4.2.2).
     UnsupportedWebSocketVersion,

@@ -35,16 +35,17 @@ fn start_json_server() -> JsonServer {
         .expect("a free port");
     let mut child = Command::new(env!("CARGO_BIN_EXE_plainws"))
         .args(["--addr", &addr.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start the JSON echo server");
-    let stdout = child.stdout.take().expect("stdout");
+    // The log (on standard error) starts with the banner.
+    let log = child.stderr.take().expect("stderr");
     // Keep reading the log so that it never blocks the server.
     let (ready_tx, ready) = std::sync::mpsc::channel();
     thread::spawn(move || {
         let mut ready_tx = Some(ready_tx);
-        for _ in BufReader::new(stdout).lines().map_while(Result::ok) {
+        for _ in BufReader::new(log).lines().map_while(Result::ok) {
             if let Some(tx) = ready_tx.take() {
                 let _ = tx.send(());
             }

@@ -349,6 +349,72 @@ fn requests() -> Vec<(&'static str, String)> {
             with("/chat", "/ch\u{fffd}at").replace('\u{fffd}', "é"),
         ),
         ("truncated", rfc[..60].to_owned()),
+        (
+            "absolute-form",
+            with("GET /chat ", "GET http://server.example.com/chat "),
+        ),
+        ("percent-encoded-path", with("/chat", "/ch%61t")),
+        ("percent-nul", with("/chat", "/ch%00at")),
+        ("bad-percent-escape", with("/chat", "/ch%zat")),
+        ("percent-not-utf8", with("/chat", "/ch%FFat")),
+        ("leading-empty-line", format!("\r\n{rfc}")),
+        ("two-leading-empty-lines", format!("\r\n\r\n{rfc}")),
+        (
+            "content-length-5",
+            with("Host:", "Content-Length: 5\r\nHost:"),
+        ),
+        (
+            "two-content-lengths",
+            with("Host:", "Content-Length: 0\r\nContent-Length: 1\r\nHost:"),
+        ),
+        (
+            "transfer-encoding",
+            with("Host:", "Transfer-Encoding: chunked\r\nHost:"),
+        ),
+        (
+            "two-origins",
+            with(
+                "Origin: http://example.com\r\n",
+                "Origin: http://example.com\r\nOrigin: http://evil.example\r\n",
+            ),
+        ),
+        (
+            "utf8-header-value",
+            with(
+                "Origin: http://example.com",
+                "Origin: http://ex\u{e4}mple.com",
+            ),
+        ),
+    ]
+}
+
+/// Requests that are not UTF-8: obs-text (0x80–0xFF) in a header value,
+/// allowed by RFC 9110 §5.5, and in a header name, which is refused.
+fn byte_requests() -> Vec<(&'static str, Vec<u8>)> {
+    let rfc = targets::RFC_REQUEST;
+    let end = rfc.len() - 2;
+    vec![
+        (
+            "obs-text-header-value",
+            [&rfc[..end], b"X-Latin1: caf\xe9 \xff\r\n\r\n"].concat(),
+        ),
+        ("obs-text-origin", {
+            let origin = b"Origin: http://example.com";
+            let at = rfc
+                .windows(origin.len())
+                .position(|w| w == origin)
+                .expect("the RFC request has an Origin");
+            [
+                &rfc[..at],
+                b"Origin: http://caf\xe9.example",
+                &rfc[at + origin.len()..],
+            ]
+            .concat()
+        }),
+        (
+            "obs-text-header-name",
+            [&rfc[..end], b"X-\xe9: v\r\n\r\n"].concat(),
+        ),
     ]
 }
 
@@ -533,6 +599,12 @@ fn write_seed_corpus() {
         input.extend_from_slice(&echo);
         write("blocking_echo", &format!("request-{name}"), &input);
     }
+    for (name, request) in byte_requests() {
+        let mut input = vec![0b000];
+        input.extend_from_slice(&request);
+        input.extend_from_slice(&echo);
+        write("connection", &format!("request-{name}"), &input);
+    }
     let mut small_handshake = vec![0b1000];
     small_handshake.extend_from_slice(BROWSER_REQUEST.as_bytes());
     write("blocking_echo", "request-over-256-bytes", &small_handshake);
@@ -656,6 +728,9 @@ fn write_seed_corpus() {
             &format!("{name}-in-pieces-of-3-max-16-headers"),
             &[&[0x2C][..], request.as_bytes()].concat(),
         );
+    }
+    for (name, request) in byte_requests() {
+        write("handshake_request", name, &[&[0x00][..], &request].concat());
     }
     write(
         "handshake_request",

@@ -78,3 +78,17 @@ fn a_101_from_http_2_1_is_refused() {
         "{result:?}"
     );
 }
+
+/// Found by the `url` smoke fuzz once the server began percent-decoding
+/// paths: `ws://127.0.0.1:9001/runCa%se` was accepted by the URL parser,
+/// and the request it made was refused by the server (400, a `%` without
+/// two hex digits). The URL parser now refuses it (RFC 3986 §2.1).
+#[test]
+fn a_url_with_a_malformed_percent_escape_is_refused() {
+    targets::url(&crash("url", "bad-percent-escape"));
+    let error = plainws::connect("ws://127.0.0.1:9/runCa%se").expect_err("refused");
+    assert!(
+        matches!(&error, plainws::Error::InvalidUrl(why) if why.contains("two hex digits")),
+        "{error}"
+    );
+}

@@ -159,3 +159,198 @@ fn every_invalid_handshake_field_is_refused() {
     fixture.still_serves();
     fixture.finish();
 }
+
+/// A server that upgrades `/` and `/echo` and echoes; every other path
+/// gets 404. Each request's path and the bytes of its `X-Name` header go
+/// to the returned channel.
+type Seen = (String, Option<Vec<u8>>);
+
+fn routing_fixture() -> (Fixture, std::sync::mpsc::Receiver<Seen>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let fixture = Fixture::with_handler(options(), move |incoming| {
+        let accepted = incoming.accept_with(|request| {
+            let seen = (
+                request.path().to_owned(),
+                request.header_bytes("X-Name").map(<[u8]>::to_vec),
+            );
+            if let Ok(tx) = tx.lock() {
+                let _ = tx.send(seen);
+            }
+            match request.path() {
+                "/" | "/echo" => Ok(plainws::Accept::default()),
+                _ => Err(plainws::Response::new(404, "no\n")),
+            }
+        });
+        if let Ok(ws) = accepted {
+            echo_loop(ws);
+        }
+    });
+    (fixture, rx)
+}
+
+fn with_header(request: &str, header: &[u8]) -> Vec<u8> {
+    let end = request.len() - 2;
+    [&request.as_bytes()[..end], header, b"\r\n\r\n"].concat()
+}
+
+/// After the 101, the connection echoes.
+fn echoes(client: &mut RawClient) {
+    client.send_frame(plainws::sansio::frame::Opcode::Text, true, b"hi");
+    assert_eq!(client.frame().payload, b"hi");
+}
+
+#[test]
+fn obs_text_header_values_reach_the_application_as_bytes() {
+    let (fixture, seen) = routing_fixture();
+    // RFC 9110 §5.5: obs-text (0x80–0xFF) is allowed in a field value.
+    for value in [&b"caf\xe9 \xff\x80"[..], "caf\u{e9}".as_bytes(), b"plain"] {
+        let mut client = RawClient::connect(fixture.addr);
+        client.send(&with_header(
+            &upgrade_request("/"),
+            &[b"X-Name: ", value].concat(),
+        ));
+        let head = client.read_http_head();
+        assert!(head.starts_with("HTTP/1.1 101 "), "{value:?}: {head}");
+        echoes(&mut client);
+        let (path, name) = seen.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(path, "/");
+        assert_eq!(name.as_deref(), Some(value));
+    }
+    // Still refused: obs-text in a name, NUL or a bare CR in a value.
+    for bad in [&b"X-\xe9: v"[..], b"X-Name: a\0b", b"X-Name: a\rb"] {
+        let response = answer(&fixture, &with_header(&upgrade_request("/"), bad));
+        assert!(response.starts_with("HTTP/1.1 400 "), "{bad:?}: {response}");
+    }
+    fixture.still_serves();
+    fixture.finish();
+}
+
+#[test]
+fn the_absolute_form_of_the_target_is_accepted() {
+    let (fixture, seen) = routing_fixture();
+    // RFC 9112 §3.2.2: "A server MUST accept the absolute-form".
+    for (target, path) in [
+        ("http://localhost/echo", "/echo"),
+        ("ws://localhost:1235/echo?x=1", "/echo"),
+        ("http://localhost", "/"),
+    ] {
+        let mut client = RawClient::connect(fixture.addr);
+        client.send(upgrade_request(target).as_bytes());
+        let head = client.read_http_head();
+        assert!(head.starts_with("HTTP/1.1 101 "), "{target}: {head}");
+        echoes(&mut client);
+        assert_eq!(seen.recv_timeout(Duration::from_secs(5)).unwrap().0, path);
+    }
+    for target in [
+        "localhost/echo",
+        "http:///echo",
+        "http://user@localhost/echo",
+        "*",
+    ] {
+        let response = answer(&fixture, upgrade_request(target).as_bytes());
+        assert!(
+            response.starts_with("HTTP/1.1 400 "),
+            "{target}: {response}"
+        );
+    }
+    fixture.still_serves();
+    fixture.finish();
+}
+
+#[test]
+fn paths_are_percent_decoded_before_routing_and_bad_escapes_get_400() {
+    let (fixture, seen) = routing_fixture();
+    let mut client = RawClient::connect(fixture.addr);
+    client.send(upgrade_request("/ech%6F").as_bytes());
+    assert!(client.read_http_head().starts_with("HTTP/1.1 101 "));
+    echoes(&mut client);
+    assert_eq!(
+        seen.recv_timeout(Duration::from_secs(5)).unwrap().0,
+        "/echo"
+    );
+    drop(client);
+    // Dot segments are not removed: only `/echo` itself is `/echo`.
+    for path in ["/x/../echo", "/%2E%2E/echo", "/echo/"] {
+        let response = answer(&fixture, upgrade_request(path).as_bytes());
+        assert!(response.starts_with("HTTP/1.1 404 "), "{path}: {response}");
+    }
+    for path in [
+        "/ech%00",
+        "/echo%0d%0aX:%20y",
+        "/%",
+        "/%6",
+        "/%zz",
+        "/%FF",
+        "/%C3%28",
+    ] {
+        let response = answer(&fixture, upgrade_request(path).as_bytes());
+        assert!(response.starts_with("HTTP/1.1 400 "), "{path}: {response}");
+        assert!(response.contains("path"), "{path}: {response}");
+    }
+    fixture.still_serves();
+    fixture.finish();
+}
+
+#[test]
+fn one_empty_line_before_the_request_line_is_ignored() {
+    let fixture = Fixture::echo(options());
+    // RFC 9112 §2.2: a server SHOULD ignore at least one empty line.
+    for prefix in ["\r\n", "\n"] {
+        let mut client = RawClient::connect(fixture.addr);
+        client.send(format!("{prefix}{}", upgrade_request("/")).as_bytes());
+        let head = client.read_http_head();
+        assert!(head.starts_with("HTTP/1.1 101 "), "{prefix:?}: {head}");
+        echoes(&mut client);
+    }
+    let response = answer(
+        &fixture,
+        format!("\r\n\r\n{}", upgrade_request("/")).as_bytes(),
+    );
+    assert!(response.starts_with("HTTP/1.1 400 "), "{response}");
+    fixture.still_serves();
+    fixture.finish();
+}
+
+#[test]
+fn an_upgrade_with_a_body_or_conflicting_framing_gets_400() {
+    let fixture = Fixture::echo(options());
+    let good = upgrade_request("/");
+    let cases = [
+        ("Content-Length: 5\r\n\r\nhello", "Content-Length is not 0"),
+        (
+            "Content-Length: 0\r\nContent-Length: 2\r\n\r\nhi",
+            "conflicting Content-Length",
+        ),
+        ("Content-Length: abc\r\n\r\n", "invalid Content-Length"),
+        (
+            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            "Transfer-Encoding",
+        ),
+        (
+            "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
+            "Transfer-Encoding",
+        ),
+    ];
+    for (tail, why) in cases {
+        let request = good.replacen("\r\n\r\n", &format!("\r\n{tail}"), 1);
+        let response = answer(&fixture, request.as_bytes());
+        assert!(
+            response.starts_with("HTTP/1.1 400 "),
+            "{tail:?}: {response}"
+        );
+        assert!(response.contains(why), "{tail:?}: {response}");
+        assert!(!response.contains("101"), "{response}");
+    }
+    // A zero length is no body.
+    let mut client = RawClient::connect(fixture.addr);
+    client.send(
+        good.replacen("\r\n\r\n", "\r\nContent-Length: 0\r\n\r\n", 1)
+            .as_bytes(),
+    );
+    assert!(client.read_http_head().starts_with("HTTP/1.1 101 "));
+    echoes(&mut client);
+    drop(client);
+    fixture.still_serves();
+    fixture.finish();
+}

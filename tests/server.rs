@@ -223,3 +223,99 @@ fn a_peer_that_never_reads_fails_every_sender_at_the_write_timeout() {
         }
     }
 }
+
+#[test]
+fn several_origin_headers_get_400_with_or_without_an_allow_list() {
+    // RFC 6454 §7.3: a user agent sends at most one Origin; with two, no
+    // single one can be trusted, so neither is checked: the request is 400.
+    let two = upgrade_request("/").replace(
+        "\r\n\r\n",
+        "\r\nOrigin: https://good.example\r\nOrigin: https://evil.example\r\n\r\n",
+    );
+    for allowed in [Some(vec!["https://good.example".into()]), None] {
+        let fixture = Fixture::echo(ServerOptions {
+            allowed_origins: allowed.clone(),
+            config: quick(),
+            ..ServerOptions::default()
+        });
+        let mut client = RawClient::connect(fixture.addr);
+        client.send(two.as_bytes());
+        let response = client.read_http_response();
+        assert!(
+            response.starts_with("HTTP/1.1 400 "),
+            "{allowed:?}: {response}"
+        );
+        assert!(response.contains("more than one Origin"), "{response}");
+        drop(client);
+        fixture.still_serves();
+        fixture.finish();
+    }
+}
+
+#[test]
+fn origins_are_compared_as_bytes() {
+    let fixture = Fixture::echo(ServerOptions {
+        allowed_origins: Some(vec!["https://caf\u{e9}.example".into()]),
+        config: quick(),
+        ..ServerOptions::default()
+    });
+    let with_origin = |origin: &[u8]| {
+        let request = upgrade_request("/");
+        let end = request.len() - 2;
+        [&request.as_bytes()[..end], b"Origin: ", origin, b"\r\n\r\n"].concat()
+    };
+    // The same characters, in Latin-1 rather than UTF-8: not the origin.
+    let mut latin1 = RawClient::connect(fixture.addr);
+    latin1.send(&with_origin(b"https://caf\xe9.example"));
+    assert!(latin1.read_http_response().starts_with("HTTP/1.1 403 "));
+    let mut utf8 = RawClient::connect(fixture.addr);
+    utf8.send(&with_origin("HTTPS://CAF\u{e9}.EXAMPLE".as_bytes()));
+    assert!(utf8.read_http_head().starts_with("HTTP/1.1 101 "));
+    drop((latin1, utf8));
+    fixture.still_serves();
+    fixture.finish();
+}
+
+#[test]
+fn answers_to_head_requests_have_no_body() {
+    // RFC 9110 §9.3.2: the same header fields as for GET, no content.
+    let fixture = Fixture::with_handler(
+        ServerOptions {
+            config: quick(),
+            ..ServerOptions::default()
+        },
+        |incoming| {
+            let accepted = incoming.accept_with(|request| match request.path() {
+                "/page" => Err(plainws::Response::html(200, "<p>page</p>")),
+                "/" => Ok(Accept::default()),
+                _ => Err(plainws::Response::new(404, "nothing here\n")),
+            });
+            if let Ok(ws) = accepted {
+                echo_loop(ws);
+            }
+        },
+    );
+    for (path, status, body) in [
+        ("/page", "200", "<p>page</p>"),
+        ("/x", "404", "nothing here\n"),
+    ] {
+        let mut get = RawClient::connect(fixture.addr);
+        get.send(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        let full = get.read_http_response();
+        let mut head = RawClient::connect(fixture.addr);
+        head.send(format!("HEAD {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        let head_only = head.read_http_response();
+        assert!(
+            head_only.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{head_only}"
+        );
+        assert!(
+            head_only.contains(&format!("Content-Length: {}\r\n", body.len())),
+            "{head_only}"
+        );
+        assert!(head_only.ends_with("\r\n\r\n"), "{head_only}");
+        assert_eq!(format!("{head_only}{body}"), full);
+    }
+    fixture.still_serves();
+    fixture.finish();
+}

@@ -15,7 +15,7 @@
 //! | `frame_decoder` | agrees with a plain model of RFC 6455 §5 (frames, messages, the first error, byte for byte); limits hold; the decoder never allocates and never hands out more payload than declared; the reader's heap stays proportional to the input, never to declared lengths |
 //! | `frame_decoder_chunked` | the input split at fuzzer-chosen points gives exactly the frames, messages, errors and end state of the whole input |
 //! | `frame_roundtrip` | structured frames encode and decode back to themselves, or fail with the error the rules predict |
-//! | `handshake_request` | head found the same in any chunking; parse accepts or returns a documented error; what parses re-serializes to the same request and the same accept value; the 101 built for it passes the client's check |
+//! | `handshake_request` | head found the same in any chunking; parse accepts or returns a documented error; the target splits into raw path, query and authority, and the path is the raw path percent-decoded (checked against a plain model), with no control character; header values are the bytes as sent (obs-text included); what parses re-serializes, with or without one leading empty line, to an equal request and the same accept value; an accepted upgrade has no body, no ambiguous framing and at most one `Origin`; the 101 built for it passes the client's check |
 //! | `handshake_response` | accepts or returns a documented error; what is accepted re-serializes to an equal result |
 //! | `utf8` | the incremental validator in any chunking agrees with `std::str::from_utf8`, fails no later than the deciding byte, and builds exactly the valid prefix |
 //! | `connection` | the pure core in either role under a script of peer bytes, sends, time and end of stream: every output frame valid for the role, fragment order, only Pongs after our Close, a Pong for each Ping until the peer's Close, the Close echo or the failing Close, misuse writes nothing (see `connection.rs`) |
@@ -1093,17 +1093,23 @@ pub fn handshake_request(data: &[u8]) {
         check_error_response(e);
     }
 
-    // What parsed writes back out as a request that parses the same.
+    if upgrade.is_ok() {
+        check_upgrade_framing(&request);
+    }
+
+    // What parsed writes back out as a request that parses the same, with
+    // or without one empty line before it (RFC 9112 §2.2).
     let again_bytes = serialize_request(&request);
     assert_eq!(
         read_head(again_bytes.len(), &[&again_bytes]),
         Ok(Some(again_bytes.len()))
     );
-    let again = Request::parse(&again_bytes, max_headers).expect("re-serialized request");
-    assert_eq!(again.method(), request.method());
-    assert_eq!(again.target(), request.target());
-    assert_eq!(again.headers(), request.headers());
-    assert_eq!(debug(&again.check_upgrade()), debug(&upgrade));
+    let with_empty_line = [&b"\r\n"[..], &again_bytes].concat();
+    for bytes in [&again_bytes, &with_empty_line] {
+        let again = Request::parse(bytes, max_headers).expect("re-serialized request");
+        assert_eq!(again, request);
+        assert_eq!(debug(&again.check_upgrade()), debug(&upgrade));
+    }
 
     // The client accepts the 101 the server would send.
     if let Ok(accept_value) = upgrade {
@@ -1125,31 +1131,123 @@ pub fn handshake_request(data: &[u8]) {
 /// Fields as `Request::parse` promises them.
 fn check_request_fields(request: &Request, max_headers: usize) {
     let is_tchar = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+    let is_control = |b: u8| (b < 0x20 && b != b'\t') || b == 0x7F;
     assert!(!request.method().is_empty() && request.method().bytes().all(is_tchar));
-    assert!(!request.target().is_empty());
-    assert!(request.target().bytes().all(|b| b.is_ascii_graphic()));
-    match request.query() {
-        Some(query) => assert_eq!(format!("{}?{query}", request.path()), request.target()),
-        None => assert_eq!(request.path(), request.target()),
+    let target = request.target();
+    assert!(!target.is_empty());
+    assert!(target.bytes().all(|b| b.is_ascii_graphic()));
+    // The target is the raw path and query, after an authority in the
+    // absolute form.
+    let raw_path = request.raw_path();
+    assert!(!raw_path.contains('?'));
+    let suffix = match request.query() {
+        Some(query) => format!("{raw_path}?{query}"),
+        None => raw_path.to_owned(),
+    };
+    if target.starts_with('/') || target == "*" {
+        assert_eq!(suffix, target);
+        assert!(target != "*" || request.method() == "OPTIONS");
+    } else {
+        let (scheme, rest) = target.split_once("://").expect("absolute form");
+        assert!(!scheme.is_empty() && scheme.as_bytes()[0].is_ascii_alphabetic());
+        let host = request.host().expect("an absolute target names a host");
+        assert!(!host.is_empty() && !host.contains(['@', '/', '?']));
+        assert_eq!(format!("{host}{suffix}"), rest);
+        assert!(raw_path.is_empty() || raw_path.starts_with('/'));
     }
+    // The path is the raw path percent-decoded, with no control character.
+    let path = request.path();
+    if raw_path.is_empty() {
+        assert_eq!(path, "/");
+    } else {
+        assert_eq!(
+            Some(path.as_bytes().to_vec()),
+            percent_decode_model(raw_path)
+        );
+    }
+    assert!(!path.bytes().any(|b| b < 0x20 || b == 0x7F), "{path:?}");
     assert!(request.headers().len() <= max_headers);
     for (name, value) in request.headers() {
         assert!(!name.is_empty() && name.bytes().all(is_tchar), "{name:?}");
-        assert!(!value.starts_with([' ', '\t']) && !value.ends_with([' ', '\t']));
-        assert!(!value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7F));
+        assert!(!value.starts_with(b" ") && !value.starts_with(b"\t"));
+        assert!(!value.ends_with(b" ") && !value.ends_with(b"\t"));
+        assert!(!value.iter().copied().any(is_control));
+        assert_eq!(request.header_bytes(name), Some(first_value(request, name)));
+        assert_eq!(
+            request.header(name),
+            str::from_utf8(first_value(request, name)).ok()
+        );
     }
     for protocol in request.protocols() {
-        assert!(!protocol.is_empty() && !protocol.contains(','));
+        assert!(!protocol.is_empty() && protocol.bytes().all(is_tchar));
+    }
+}
+
+/// The first value of `name`, found the plain way.
+fn first_value<'a>(request: &'a Request, name: &str) -> &'a [u8] {
+    request
+        .headers()
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_slice())
+        .expect("a header of that name")
+}
+
+/// RFC 3986 §2.1 the plain way: `%` and two hex digits is one byte; any
+/// other `%` makes the path undecodable.
+fn percent_decode_model(raw: &str) -> Option<Vec<u8>> {
+    let mut pieces = raw.split('%');
+    let mut out = pieces.next()?.as_bytes().to_vec();
+    for piece in pieces {
+        let hex = piece.get(..2)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        out.push(u8::from_str_radix(hex, 16).ok()?);
+        out.extend_from_slice(&piece.as_bytes()[2..]);
+    }
+    Some(out)
+}
+
+/// An accepted upgrade is a GET with no body and no ambiguous framing,
+/// and at most one `Origin`.
+fn check_upgrade_framing(request: &Request) {
+    assert_eq!(request.method(), "GET");
+    let named = |name: &str| {
+        request
+            .headers()
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+            .collect::<Vec<_>>()
+    };
+    assert!(named("Transfer-Encoding").is_empty());
+    assert!(named("Origin").len() <= 1);
+    for value in named("Content-Length") {
+        for element in value.split(|&b| b == b',') {
+            let digits: Vec<u8> = element
+                .iter()
+                .copied()
+                .filter(|&b| b != b' ' && b != b'\t')
+                .collect();
+            assert!(
+                !digits.is_empty() && digits.iter().all(|&b| b == b'0'),
+                "{value:?}"
+            );
+        }
     }
 }
 
 fn serialize_request(request: &Request) -> Vec<u8> {
-    let mut out = format!("{} {} HTTP/1.1\r\n", request.method(), request.target());
+    let mut out = format!("{} {} HTTP/1.1\r\n", request.method(), request.target()).into_bytes();
     for (name, value) in request.headers() {
-        out.push_str(&format!("{name}: {value}\r\n"));
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
     }
-    out.push_str("\r\n");
-    out.into_bytes()
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 /// The HTTP answer to a handshake error is well formed and carries the
@@ -1237,13 +1335,15 @@ pub fn handshake_response(data: &[u8]) {
     }
 
     // Re-serialized, it is accepted the same.
-    let mut again = String::from("HTTP/1.1 101 Switching Protocols\r\n");
+    let mut again = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
     for (name, value) in &accepted.headers {
-        again.push_str(&format!("{name}: {value}\r\n"));
+        again.extend_from_slice(name.as_bytes());
+        again.extend_from_slice(b": ");
+        again.extend_from_slice(value);
+        again.extend_from_slice(b"\r\n");
     }
-    again.push_str("\r\n");
-    let again = check_response(again.as_bytes(), max_headers, key, &offered)
-        .expect("re-serialized response");
+    again.extend_from_slice(b"\r\n");
+    let again = check_response(&again, max_headers, key, &offered).expect("re-serialized response");
     assert_eq!(again, accepted);
 }
 

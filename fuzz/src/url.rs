@@ -135,16 +135,20 @@ pub fn url(data: &[u8]) {
     let head = request(&host_header, &url.resource, KEY, &[], &[]);
     let parsed = match Request::parse(&head, 100) {
         Ok(parsed) => parsed,
+        // The server's documented path policy: a path that percent-decodes
+        // to a control character or to bytes that are not UTF-8 is 400,
+        // though the URL itself is well-formed (RFC 3986 allows it).
+        Err(plainws::Error::MalformedHttp(why)) if why.starts_with("the decoded path") => return,
         Err(e) => panic!("{text:?}: the request built from it is refused: {e}"),
     };
     assert_eq!(parsed.target(), url.resource);
-    let hosts: Vec<&str> = parsed
+    let hosts: Vec<&[u8]> = parsed
         .headers()
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case("Host"))
-        .map(|(_, value)| value.as_str())
+        .map(|(_, value)| value.as_slice())
         .collect();
-    assert_eq!(hosts, [host_header.as_str()]);
+    assert_eq!(hosts, [host_header.as_bytes()]);
     if let Err(e) = parsed.check_upgrade() {
         panic!("{text:?}: the request built from it fails the upgrade check: {e}");
     }

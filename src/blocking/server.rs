@@ -16,6 +16,7 @@ use crate::blocking::websocket::{WebSocket, accept_with, refuse};
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
+use crate::sansio::handshake::http::header_values;
 use crate::sansio::handshake::server::{Accept, Request, Response};
 
 /// How a [`Server`] runs, besides each connection's [`Config`].
@@ -28,7 +29,11 @@ pub struct ServerOptions {
     pub max_connections: usize,
     /// When set, only requests whose `Origin` is in the list are upgraded;
     /// others get 403 (cross-site WebSocket hijacking, RFC 6455 §10.2).
-    /// Requests without `Origin` (non-browser clients) are let through.
+    /// Origins are compared byte for byte, ASCII letters in any case; a
+    /// value that is not UTF-8 never matches. Requests without `Origin`
+    /// (non-browser clients) are let through. A request with more than
+    /// one `Origin` header gets 400, with or without a list: RFC 6454
+    /// §7.3 allows one, and no single value could be trusted.
     /// Default: none (any origin).
     pub allowed_origins: Option<Vec<String>>,
     /// Stack size of each connection thread. Default: 128 KiB.
@@ -353,7 +358,9 @@ impl Incoming {
     }
 
     /// Performs the opening handshake (see [`crate::accept_with`]) with the
-    /// server's [`Config`], after the server's own checks (origin). The
+    /// server's [`Config`], after the server's own checks (origin). A
+    /// response to a `HEAD` request, the application's or the server's,
+    /// goes out without its body ([`Response::omit_body`]). The
     /// connection is closed with 1001 when the server shuts down.
     pub fn accept_with<F>(self, on_request: F) -> Result<WebSocket>
     where
@@ -364,14 +371,42 @@ impl Incoming {
         } = self;
         let origins = state.options.allowed_origins.clone();
         let ws = accept_with(stream, state.options.config.clone(), |request| {
-            if let (Some(allowed), Some(origin)) = (&origins, request.header("Origin")) {
-                if !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
-                    return Err(Response::new(403, "origin not allowed\n"));
-                }
+            let answer =
+                check_origin(origins.as_deref(), request).and_then(|()| on_request(request));
+            // RFC 9110 §9.3.2: no content in a response to HEAD.
+            if request.method() == "HEAD" {
+                answer.map_err(Response::without_body)
+            } else {
+                answer
             }
-            on_request(request)
         })?;
         state.register(id, ws.weak_sender());
         Ok(ws)
     }
+}
+
+/// The server's `Origin` rule (RFC 6455 §10.2): refuses a request with
+/// more than one `Origin` (400; RFC 6454 §7.3: "The user agent MUST NOT
+/// include more than one Origin header field in any HTTP request"), and,
+/// with an allow-list, one whose `Origin` is not listed (403).
+fn check_origin(
+    allowed: Option<&[String]>,
+    request: &Request,
+) -> std::result::Result<(), Response> {
+    let mut origins = header_values(request.headers(), "Origin");
+    let (origin, second) = (origins.next(), origins.next());
+    if second.is_some() {
+        return Err(Response::for_error(&Error::InvalidHeader(
+            "more than one Origin header",
+        )));
+    }
+    if let (Some(allowed), Some(origin)) = (allowed, origin) {
+        if !allowed
+            .iter()
+            .any(|a| a.as_bytes().eq_ignore_ascii_case(origin))
+        {
+            return Err(Response::new(403, "origin not allowed\n"));
+        }
+    }
+    Ok(())
 }

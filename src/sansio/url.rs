@@ -64,6 +64,19 @@ impl Url {
             Some(b'?') => format!("/{tail}"),
             Some(_) => tail.to_owned(),
         };
+        // RFC 3986 §2.1: "%" is only ever the start of "%" HEXDIG HEXDIG.
+        let bytes = resource.as_bytes();
+        let bad_escape = bytes.iter().enumerate().any(|(i, &b)| {
+            b == b'%'
+                && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        });
+        if bad_escape {
+            return Err(invalid(
+                "a % in the path or query must be followed by two hex digits (RFC 3986 §2.1)"
+                    .into(),
+            ));
+        }
         if authority.contains('@') {
             return Err(invalid(
                 "user information (user@host) is not allowed in a WebSocket URL".into(),
@@ -214,6 +227,14 @@ mod tests {
         assert_eq!(parse("ws://h:443").host_header(), "h:443");
         assert_eq!(parse("wss://h:443").host_header(), "h");
         assert_eq!(parse("ws://h:").port, 80);
+    }
+
+    #[test]
+    fn rejects_malformed_percent_escapes() {
+        for url in ["ws://h/runCa%se", "ws://h/%", "ws://h/a%2", "ws://h/?q=%zz"] {
+            assert!(why(url).contains("two hex digits"), "{url}");
+        }
+        assert_eq!(parse("ws://h/a%2Fb?x=%41").resource, "/a%2Fb?x=%41");
     }
 
     #[test]

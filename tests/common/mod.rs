@@ -344,6 +344,19 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn echo(options: plainws::ServerOptions) -> Fixture {
+        Fixture::with_handler(options, |incoming| {
+            if let Ok(ws) = incoming.accept_with(|_| Ok(Default::default())) {
+                echo_loop(ws);
+            }
+        })
+    }
+
+    /// A server running `handler` for each connection. `still_serves`
+    /// expects `handler` to upgrade `/` and echo.
+    pub fn with_handler<H>(options: plainws::ServerOptions, handler: H) -> Fixture
+    where
+        H: Fn(plainws::Incoming) + Send + Sync + 'static,
+    {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let threads_before = plainws_thread_count();
         let fds_before = fd_count();
@@ -351,13 +364,7 @@ impl Fixture {
         let addr = server.local_addr();
         let handle = server.handle();
         let run = thread::spawn(move || {
-            server
-                .run(|incoming| {
-                    if let Ok(ws) = incoming.accept_with(|_| Ok(Default::default())) {
-                        echo_loop(ws);
-                    }
-                })
-                .expect("server runs");
+            server.run(handler).expect("server runs");
         });
         Fixture {
             addr,

@@ -2,8 +2,10 @@
 
 use crate::error::{Error, Result};
 use crate::sansio::handshake::accept_key;
-use crate::sansio::handshake::http::{Head, has_token, header_count, header_tokens, parse_version};
-use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
+use crate::sansio::handshake::http::{
+    Field, Head, has_token, header_count, header_tokens, parse_version,
+};
+use alloc::{format, string::String, vec::Vec};
 
 /// The request line and headers of an opening handshake (§4.1 items 1–9).
 ///
@@ -37,8 +39,9 @@ pub fn request(
 pub struct Accepted {
     /// The subprotocol the server chose, one of those offered.
     pub protocol: Option<String>,
-    /// The response's header fields.
-    pub headers: Vec<(String, String)>,
+    /// The response's header fields: names as sent, values as bytes
+    /// (obs-text is allowed in them, RFC 9110 §5.5).
+    pub headers: Vec<Field>,
 }
 
 /// Checks the server's response head against the request (§4.1, "the
@@ -88,7 +91,14 @@ pub fn check_response(
     let mut chosen = header_tokens(&head.headers, "Sec-WebSocket-Protocol");
     let protocol = match (chosen.next(), chosen.next()) {
         (None, _) => None,
-        (Some(p), None) if offered_protocols.iter().any(|o| o == p) => Some(p.to_owned()),
+        (Some(p), None) => match offered_protocols.iter().find(|o| o.as_bytes() == p) {
+            Some(offered) => Some(offered.clone()),
+            None => {
+                return Err(Error::InvalidHeader(
+                    "server chose a subprotocol that was not offered",
+                ));
+            }
+        },
         _ => {
             return Err(Error::InvalidHeader(
                 "server chose a subprotocol that was not offered",

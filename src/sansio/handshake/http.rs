@@ -98,28 +98,42 @@ impl HeadReader {
     }
 }
 
+/// A header field: the name as sent (a token, so ASCII), and the value
+/// as bytes with surrounding whitespace removed.
+///
+/// Values are bytes because RFC 9110 §5.5 allows obs-text (0x80–0xFF) in
+/// them: "a recipient SHOULD treat other allowed octets in field content
+/// (i.e., obs-text) as opaque data". They are never decoded lossily.
+pub type Field = (String, Vec<u8>);
+
 /// A parsed message head: the start line and the header fields in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Head {
     /// The request line or the status line.
     pub start_line: String,
-    /// Header fields, names as sent, values with surrounding whitespace removed.
-    pub headers: Vec<(String, String)>,
+    /// Header fields, names as sent, values as bytes with surrounding
+    /// whitespace removed.
+    pub headers: Vec<Field>,
 }
 
 impl Head {
     /// Parses a complete head (as found by [`HeadReader`]).
+    ///
+    /// The start line must be UTF-8; header names must be tokens; header
+    /// values may hold any byte but control characters (obs-text
+    /// included, RFC 9110 §5.5). A NUL, a bare CR, a line without a colon
+    /// or a folded line is [`Error::MalformedHttp`].
     pub fn parse(head: &[u8], max_headers: usize) -> Result<Head> {
-        let text = core::str::from_utf8(head)
-            .map_err(|_| Error::MalformedHttp("head is not valid UTF-8"))?;
-        let mut lines = text
-            .split('\n')
-            .map(|line| line.strip_suffix('\r').unwrap_or(line));
+        let mut lines = head
+            .split(|&b| b == b'\n')
+            .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
         let start_line = lines.next().unwrap_or_default();
         check_line_chars(start_line)?;
         if start_line.is_empty() {
             return Err(Error::MalformedHttp("empty start line"));
         }
+        let start_line = core::str::from_utf8(start_line)
+            .map_err(|_| Error::MalformedHttp("start line is not valid UTF-8"))?;
         let mut headers = Vec::new();
         for line in lines {
             if line.is_empty() {
@@ -139,44 +153,53 @@ impl Head {
         })
     }
 
-    /// The value of the first header named `name` (any case).
+    /// The value of the first header named `name` (any case), if it is
+    /// UTF-8; see [`Head::header_bytes`] for any value.
     pub fn header(&self, name: &str) -> Option<&str> {
         header(&self.headers, name)
     }
+
+    /// The value of the first header named `name` (any case), as bytes.
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
+        header_bytes(&self.headers, name)
+    }
 }
 
-/// The value of the first header named `name` (any case).
-pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+/// The value of the first header named `name` (any case), as bytes.
+pub fn header_bytes<'a>(headers: &'a [Field], name: &str) -> Option<&'a [u8]> {
+    header_values(headers, name).next()
 }
 
-/// How many headers are named `name` (any case).
-pub fn header_count(headers: &[(String, String)], name: &str) -> usize {
-    headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .count()
+/// The value of the first header named `name` (any case), if it is UTF-8.
+/// `None` when there is no such header or its value is not UTF-8.
+pub fn header<'a>(headers: &'a [Field], name: &str) -> Option<&'a str> {
+    header_bytes(headers, name).and_then(|v| core::str::from_utf8(v).ok())
 }
 
-/// The comma-separated tokens of every header named `name` (RFC 9110 §5.6.1).
-pub fn header_tokens<'a>(
-    headers: &'a [(String, String)],
-    name: &'a str,
-) -> impl Iterator<Item = &'a str> + 'a {
+/// The values of every header named `name` (any case), in order.
+pub fn header_values<'a>(headers: &'a [Field], name: &str) -> impl Iterator<Item = &'a [u8]> {
     headers
         .iter()
         .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-        .flat_map(|(_, v)| v.split(','))
-        .map(str::trim)
+        .map(|(_, v)| v.as_slice())
+}
+
+/// How many headers are named `name` (any case).
+pub fn header_count(headers: &[Field], name: &str) -> usize {
+    header_values(headers, name).count()
+}
+
+/// The comma-separated elements of every header named `name`
+/// (RFC 9110 §5.6.1), whitespace trimmed, empty ones skipped.
+pub fn header_tokens<'a>(headers: &'a [Field], name: &str) -> impl Iterator<Item = &'a [u8]> {
+    header_values(headers, name)
+        .flat_map(|v| v.split(|&b| b == b',').map(trim_ows))
         .filter(|t| !t.is_empty())
 }
 
 /// Whether some header named `name` lists `token` (any case).
-pub fn has_token(headers: &[(String, String)], name: &str, token: &str) -> bool {
-    header_tokens(headers, name).any(|t| t.eq_ignore_ascii_case(token))
+pub fn has_token(headers: &[Field], name: &str, token: &str) -> bool {
+    header_tokens(headers, name).any(|t| t.eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// `HTTP/<major>.<minor>`, one digit each (RFC 9112 §2.3).
@@ -198,31 +221,51 @@ pub fn is_token_char(c: u8) -> bool {
 
 /// Whether `s` is a non-empty token.
 pub fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_token_char)
+    is_token_bytes(s.as_bytes())
+}
+
+/// Whether `s` is a non-empty token.
+pub fn is_token_bytes(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().copied().all(is_token_char)
+}
+
+/// `s` without leading or trailing spaces and tabs (RFC 9110 §5.6.3, OWS).
+pub fn trim_ows(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|&b| b != b' ' && b != b'\t');
+    let end = s.iter().rposition(|&b| b != b' ' && b != b'\t');
+    match (start, end) {
+        (Some(start), Some(end)) => &s[start..=end],
+        _ => &[],
+    }
 }
 
 /// Control characters other than tab have no place in a head (a bare CR
-/// included: RFC 9112 §2.2).
-fn check_line_chars(line: &str) -> Result<()> {
-    if line.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7F) {
+/// included: RFC 9112 §2.2). Bytes 0x80–0xFF pass: they are obs-text in a
+/// field value (RFC 9110 §5.5); elsewhere the callers refuse them.
+fn check_line_chars(line: &[u8]) -> Result<()> {
+    if line.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7F) {
         return Err(Error::MalformedHttp("control character in head"));
     }
     Ok(())
 }
 
 /// `field-name ":" OWS field-value OWS` (RFC 9112 §5).
-fn parse_field(line: &str) -> Result<(String, String)> {
-    if line.starts_with([' ', '\t']) {
+fn parse_field(line: &[u8]) -> Result<Field> {
+    if line.starts_with(b" ") || line.starts_with(b"\t") {
         // RFC 9112 §5.2: obsolete line folding may be rejected with 400.
         return Err(Error::MalformedHttp("folded header line"));
     }
-    let (name, value) = line
-        .split_once(':')
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
         .ok_or(Error::MalformedHttp("header line without a colon"))?;
-    if !is_token(name) {
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    // RFC 9110 §5.1: a field name is a token (so ASCII).
+    if !is_token_bytes(name) {
         return Err(Error::MalformedHttp("invalid header name"));
     }
-    Ok((name.to_owned(), value.trim_matches([' ', '\t']).to_owned()))
+    let name = name.iter().copied().map(char::from).collect();
+    Ok((name, trim_ows(value).to_vec()))
 }
 
 #[cfg(test)]
@@ -307,7 +350,9 @@ mod tests {
             b"GET / HTTP/1.1\r\n folded: x\r\n\r\n",
             b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
             b"GET / HTTP/1.1\r\nX: a\0b\r\n\r\n",
-            b"GET / HTTP/1.1\r\nX: \xff\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX\xff: a\r\n\r\n",
+            b"GET /\xff HTTP/1.1\r\nX: a\r\n\r\n",
             b"\r\n\r\n",
         ] {
             assert!(
@@ -315,6 +360,28 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn keeps_obs_text_in_values_as_bytes() {
+        // RFC 9110 §5.5: field-vchar = VCHAR / obs-text.
+        let head = Head::parse(
+            b"GET / HTTP/1.1\r\nX-Latin1: caf\xe9 \r\nX-Utf8: caf\xc3\xa9\r\n\r\n",
+            10,
+        )
+        .unwrap();
+        assert_eq!(head.header_bytes("x-latin1"), Some(&b"caf\xe9"[..]));
+        assert_eq!(head.header("x-latin1"), None, "not UTF-8");
+        assert_eq!(head.header("x-utf8"), Some("caf\u{e9}"));
+        assert_eq!(head.headers[0].0, "X-Latin1");
+    }
+
+    #[test]
+    fn trims_optional_whitespace_only() {
+        assert_eq!(trim_ows(b" \t a b \t"), b"a b");
+        assert_eq!(trim_ows(b" \t "), b"");
+        assert_eq!(trim_ows(b""), b"");
+        assert_eq!(trim_ows(b"\xa0x\xa0"), b"\xa0x\xa0");
     }
 
     #[test]
@@ -331,11 +398,15 @@ mod tests {
     #[test]
     fn splits_token_lists() {
         let headers = vec![
-            ("Connection".to_owned(), "keep-alive, Upgrade".to_owned()),
-            ("connection".to_owned(), "x".to_owned()),
+            ("Connection".to_owned(), b"keep-alive, Upgrade".to_vec()),
+            ("connection".to_owned(), b"x, \xff".to_vec()),
         ];
         assert!(has_token(&headers, "CONNECTION", "upgrade"));
         assert!(has_token(&headers, "connection", "X"));
         assert!(!has_token(&headers, "connection", "close"));
+        assert_eq!(
+            header_tokens(&headers, "Connection").collect::<Vec<_>>(),
+            [&b"keep-alive"[..], b"Upgrade", b"x", b"\xff"]
+        );
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::sansio::handshake::http::{
-    Head, has_token, header_count, header_tokens, is_token, parse_version,
+    Field, Head, has_token, header_bytes, header_count, header_tokens, header_values, is_token,
+    is_token_bytes, parse_version, trim_ows,
 };
 use crate::sansio::handshake::{accept_key, is_valid_key};
 use alloc::{borrow::ToOwned, format, string::String, vec, vec::Vec};
@@ -12,7 +13,14 @@ use alloc::{borrow::ToOwned, format, string::String, vec, vec::Vec};
 pub struct Request {
     method: String,
     target: String,
-    headers: Vec<(String, String)>,
+    /// The authority of an absolute-form target.
+    authority: Option<String>,
+    /// The path as sent (empty for an absolute-form target without one).
+    raw_path: String,
+    /// The path after percent-decoding.
+    path: String,
+    query: Option<String>,
+    headers: Vec<Field>,
 }
 
 impl Request {
@@ -20,7 +28,27 @@ impl Request {
     /// status (400, 431); the WebSocket fields are checked separately by
     /// [`Request::check_upgrade`], so an application may still answer a
     /// plain HTTP request (a page, a 404).
+    ///
+    /// Beyond the head's own rules ([`Head::parse`]):
+    /// - one empty line before the request line is ignored (RFC 9112
+    ///   §2.2); a second one is a malformed request;
+    /// - the request line is `METHOD SP request-target SP HTTP-version`,
+    ///   with a token for the method and HTTP/1.1 or later;
+    /// - the target is origin-form (`/path?query`), absolute-form
+    ///   (`http://host/path?query`, which RFC 9112 §3.2.2 says a server
+    ///   MUST accept), or `*` for `OPTIONS` (asterisk-form); anything else
+    ///   (the authority-form of CONNECT included) is 400;
+    /// - the path must percent-decode to UTF-8 without control characters
+    ///   (see [`Request::path`]), or the request is 400.
     pub fn parse(head: &[u8], max_headers: usize) -> Result<Request> {
+        // RFC 9112 §2.2: "a server that is expecting to receive and parse
+        // a request-line SHOULD ignore at least one empty line (CRLF)
+        // received prior to the request-line." One, not any number: the
+        // head reader stops at the first empty line after a line feed.
+        let head = head
+            .strip_prefix(b"\r\n")
+            .or_else(|| head.strip_prefix(b"\n"))
+            .unwrap_or(head);
         let head = Head::parse(head, max_headers)?;
         let mut parts = head.start_line.split(' ');
         let (Some(method), Some(target), Some(version), None) =
@@ -42,9 +70,24 @@ impl Request {
             Some(_) => return Err(Error::UnsupportedHttpVersion),
             None => return Err(Error::MalformedHttp("invalid HTTP version")),
         }
+        let (authority, path_and_query) = split_target(method, target)?;
+        let (raw_path, query) = match path_and_query.split_once('?') {
+            Some((path, query)) => (path, Some(query.to_owned())),
+            None => (path_and_query, None),
+        };
+        let path = if raw_path.is_empty() {
+            // RFC 9110 §4.2.3: an empty path is equivalent to "/".
+            String::from("/")
+        } else {
+            percent_decode_path(raw_path)?
+        };
         Ok(Request {
             method: method.to_owned(),
             target: target.to_owned(),
+            authority: authority.map(str::to_owned),
+            raw_path: raw_path.to_owned(),
+            path,
+            query,
             headers: head.headers,
         })
     }
@@ -54,29 +97,69 @@ impl Request {
         &self.method
     }
 
-    /// The request target as sent: path and query.
+    /// The request target as sent: `/path?query`, or a whole URL in the
+    /// absolute form (`http://host/path?query`).
     pub fn target(&self) -> &str {
         &self.target
     }
 
-    /// The path: the target up to any `?`.
+    /// The path, percent-decoded: route on this.
+    ///
+    /// - It is the target up to any `?`, and for an absolute-form target
+    ///   (`GET http://host/echo HTTP/1.1`, RFC 9112 §3.2.2) the part after
+    ///   the authority: `/echo`; an empty one is `/` (RFC 9110 §4.2.3).
+    /// - Every `%XX` is decoded (RFC 3986 §2.1), `%2F` included, so
+    ///   `/ech%6F` is `/echo` and `/a%2Fb` is `/a/b`. A `%` not followed
+    ///   by two hex digits, a result that is not UTF-8, and a result with
+    ///   a control character (`%00`, `%0A`, `%7F`, ...) make the request
+    ///   malformed (400) before the application sees it.
+    /// - Nothing else is normalized: dot segments are kept, so
+    ///   `/x/../echo` and `/%2E%2E/echo` are not `/echo`. plainws serves
+    ///   no files and only ever compares paths, so `..` has no meaning
+    ///   here; an application that maps paths to files must refuse `..`
+    ///   segments itself.
+    ///
+    /// [`Request::raw_path`] gives the path as sent.
     pub fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or_default()
+        &self.path
     }
 
-    /// The query: the target after the first `?`, if any.
+    /// The path as sent, before percent-decoding (empty for an
+    /// absolute-form target without a path).
+    pub fn raw_path(&self) -> &str {
+        &self.raw_path
+    }
+
+    /// The query as sent (not percent-decoded): the target after the
+    /// first `?`, if any.
     pub fn query(&self) -> Option<&str> {
-        self.target.split_once('?').map(|(_, q)| q)
+        self.query.as_deref()
     }
 
-    /// Every header field, in order, names as sent.
-    pub fn headers(&self) -> &[(String, String)] {
+    /// The host the request is for: the authority of an absolute-form
+    /// target, which RFC 9112 §3.2.2 says takes the place of `Host`, or
+    /// else the `Host` header, if it is UTF-8.
+    pub fn host(&self) -> Option<&str> {
+        self.authority.as_deref().or_else(|| self.header("Host"))
+    }
+
+    /// Every header field, in order: names as sent, values as bytes with
+    /// surrounding whitespace removed. Values may hold obs-text (bytes
+    /// 0x80–0xFF, RFC 9110 §5.5), kept exactly as sent.
+    pub fn headers(&self) -> &[Field] {
         &self.headers
     }
 
-    /// The value of the first header named `name` (any case).
+    /// The value of the first header named `name` (any case), when it is
+    /// UTF-8. `None` when there is no such header or its value is not
+    /// UTF-8; [`Request::header_bytes`] gives any value.
     pub fn header(&self, name: &str) -> Option<&str> {
         crate::sansio::handshake::http::header(&self.headers, name)
+    }
+
+    /// The value of the first header named `name` (any case), as bytes.
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
+        header_bytes(&self.headers, name)
     }
 
     /// The subprotocols the client offered, in its order of preference
@@ -88,7 +171,9 @@ impl Request {
     /// non-ASCII character) could not be echoed as it was sent, so the
     /// client would refuse the answer.
     pub fn protocols(&self) -> impl Iterator<Item = &str> {
-        header_tokens(&self.headers, "Sec-WebSocket-Protocol").filter(|p| is_token(p))
+        header_tokens(&self.headers, "Sec-WebSocket-Protocol")
+            .filter(|p| is_token_bytes(p))
+            .filter_map(|p| core::str::from_utf8(p).ok())
     }
 
     /// Whether this request asks for a WebSocket at all (`Upgrade: websocket`).
@@ -98,11 +183,17 @@ impl Request {
 
     /// Checks the fields of a WebSocket opening handshake (§4.2.1) and
     /// returns the `Sec-WebSocket-Accept` value to answer with.
+    ///
+    /// Besides §4.2.1 it refuses (400) a request that carries a body or
+    /// ambiguous framing (`Transfer-Encoding`, a `Content-Length` other
+    /// than 0, or two different ones), and a request with more than one
+    /// `Origin` header.
     pub fn check_upgrade(&self) -> Result<String> {
         // Item 1: "An HTTP/1.1 or higher GET request".
         if self.method != "GET" {
             return Err(Error::MethodNotAllowed);
         }
+        check_no_body(&self.headers)?;
         // Item 2: "A |Host| header field"; RFC 9112 §3.2: exactly one.
         if header_count(&self.headers, "Host") != 1 {
             return Err(Error::InvalidHeader(
@@ -141,8 +232,141 @@ impl Request {
                 ));
             }
         };
+        // Item 7, "Optionally, an |Origin| header field", and RFC 6454
+        // §7.3: "The user agent MUST NOT include more than one Origin
+        // header field in any HTTP request." Two of them are refused
+        // rather than guessing which one an origin check should trust.
+        if header_count(&self.headers, "Origin") > 1 {
+            return Err(Error::InvalidHeader("more than one Origin header"));
+        }
         Ok(accept_key(key))
     }
+}
+
+/// Splits a request target (RFC 9112 §3.2) into the authority of the
+/// absolute form, if any, and the path and query.
+fn split_target<'a>(method: &str, target: &'a str) -> Result<(Option<&'a str>, &'a str)> {
+    // §3.2.1 origin-form = absolute-path [ "?" query ]
+    if target.starts_with('/') {
+        return Ok((None, target));
+    }
+    // §3.2.4 asterisk-form, "only used for a server-wide OPTIONS request".
+    if target == "*" && method == "OPTIONS" {
+        return Ok((None, target));
+    }
+    // §3.2.2 absolute-form = absolute-URI; "A server MUST accept the
+    // absolute-form in requests". Only the hierarchical form with an
+    // authority names a host and a path: scheme "://" authority path.
+    let (scheme, rest) = target.split_once("://").ok_or(Error::MalformedHttp(
+        "request target is neither a path nor an absolute URL",
+    ))?;
+    // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    let valid_scheme = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    if !valid_scheme {
+        return Err(Error::MalformedHttp("invalid scheme in the request target"));
+    }
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path_and_query) = rest.split_at(end);
+    // RFC 9110 §4.2.1: a recipient "MUST reject" an http URI with an empty
+    // host as invalid; §4.2.4: userinfo SHOULD be treated as an error.
+    if authority.is_empty() || authority.starts_with(':') {
+        return Err(Error::MalformedHttp("request target has no host"));
+    }
+    if authority.contains('@') {
+        return Err(Error::MalformedHttp("request target has userinfo"));
+    }
+    Ok((Some(authority), path_and_query))
+}
+
+/// Decodes every `%XX` of a path (RFC 3986 §2.1). Refuses a `%` without two
+/// hex digits after it, a result that is not UTF-8, and control characters
+/// in the result (`%00` first of all): a path holds none, and a decoded
+/// one must not smuggle a NUL or a line break into what the application
+/// logs or compares.
+fn percent_decode_path(raw: &str) -> Result<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        if b == b'%' {
+            let high = bytes.get(at + 1).and_then(|&h| hex_value(h));
+            let low = bytes.get(at + 2).and_then(|&l| hex_value(l));
+            let (Some(high), Some(low)) = (high, low) else {
+                return Err(Error::MalformedHttp(
+                    "a % in the path is not followed by two hex digits",
+                ));
+            };
+            out.push(high << 4 | low);
+            at += 3;
+        } else {
+            out.push(b);
+            at += 1;
+        }
+    }
+    if out.iter().any(|&b| b < 0x20 || b == 0x7F) {
+        return Err(Error::MalformedHttp(
+            "the decoded path holds %00 or another control character",
+        ));
+    }
+    String::from_utf8(out).map_err(|_| Error::MalformedHttp("the decoded path is not UTF-8"))
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// An upgrade request has no body: after the head come WebSocket frames.
+/// A body, or framing headers that disagree, would leave the two ends
+/// reading different bytes as the first frame (request smuggling).
+///
+/// RFC 9112 §6.1: "A server MAY reject a request that contains a message
+/// body but not a Content-Length"; §6.3: a Transfer-Encoding with a
+/// Content-Length "ought to be handled as an error", and a Content-Length
+/// that is invalid (two different values) is "an unrecoverable error" the
+/// server "MUST respond to with a 400". RFC 9110 §8.6 lets a recipient
+/// accept the same value repeated (`0, 0`).
+fn check_no_body(headers: &[Field]) -> Result<()> {
+    if header_count(headers, "Transfer-Encoding") > 0 {
+        return Err(Error::InvalidHeader(
+            "an upgrade request may not carry a body (Transfer-Encoding)",
+        ));
+    }
+    let mut length: Option<&[u8]> = None;
+    for element in header_values(headers, "Content-Length")
+        .flat_map(|v| v.split(|&b| b == b','))
+        .map(trim_ows)
+    {
+        // Content-Length = 1*DIGIT
+        if element.is_empty() || !element.iter().all(u8::is_ascii_digit) {
+            return Err(Error::InvalidHeader("invalid Content-Length"));
+        }
+        // Compared without leading zeros: no overflow, whatever the length.
+        let digits = &element[element.iter().take_while(|&&d| d == b'0').count()..];
+        match length {
+            None => length = Some(digits),
+            Some(seen) if seen == digits => {}
+            Some(_) => {
+                return Err(Error::InvalidHeader("conflicting Content-Length headers"));
+            }
+        }
+    }
+    if length.is_some_and(|digits| !digits.is_empty()) {
+        return Err(Error::InvalidHeader(
+            "an upgrade request may not carry a body (Content-Length is not 0)",
+        ));
+    }
+    Ok(())
 }
 
 /// What the application answers to an upgrade request it accepts.
@@ -164,6 +388,14 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// Send the head only: `Content-Length` still gives the body's length
+    /// but the body is not sent. For the answer to a `HEAD` request (RFC
+    /// 9110 §9.3.2: "the server MUST NOT send content in the response",
+    /// and SHOULD send the header fields it would send for GET).
+    /// [`Server`](crate::Server) sets it on every response to a HEAD
+    /// request; with [`accept_with`](crate::accept_with), set it yourself
+    /// ([`Response::without_body`]). Default: false.
+    pub omit_body: bool,
 }
 
 impl Response {
@@ -176,6 +408,7 @@ impl Response {
                 "text/plain; charset=utf-8".to_owned(),
             )],
             body: body.as_bytes().to_vec(),
+            omit_body: false,
         }
     }
 
@@ -188,12 +421,21 @@ impl Response {
                 "text/html; charset=utf-8".to_owned(),
             )],
             body: body.as_bytes().to_vec(),
+            omit_body: false,
         }
     }
 
     /// Adds a header. Characters that could end the header line are dropped.
     pub fn with_header(mut self, name: &str, value: &str) -> Response {
         self.headers.push((clean(name), clean(value)));
+        self
+    }
+
+    /// The same response as the answer to a `HEAD` request: the same
+    /// head, with the body's `Content-Length`, and no body (see
+    /// [`Response::omit_body`]).
+    pub fn without_body(mut self) -> Response {
+        self.omit_body = true;
         self
     }
 
@@ -209,7 +451,8 @@ impl Response {
         }
     }
 
-    /// The response on the wire. It always closes the connection.
+    /// The response on the wire. It always closes the connection. With
+    /// [`Response::omit_body`], the head alone.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = format!(
             "HTTP/1.1 {} {}\r\n",
@@ -224,7 +467,9 @@ impl Response {
             self.body.len()
         ));
         let mut bytes = out.into_bytes();
-        bytes.extend_from_slice(&self.body);
+        if !self.omit_body {
+            bytes.extend_from_slice(&self.body);
+        }
         bytes
     }
 }

@@ -143,3 +143,243 @@ fn response_headers_cannot_be_injected() {
     let text = String::from_utf8(response.to_bytes()).unwrap();
     assert!(text.contains("X-A: bSet-Cookie: evil\r\n"));
 }
+
+fn bytes(request: &[u8]) -> Result<Request> {
+    Request::parse(request, 100)
+}
+
+#[test]
+fn header_values_keep_obs_text_as_bytes() {
+    // RFC 9110 §5.5: obs-text (0x80–0xFF) is allowed in a field value and
+    // is opaque data: kept byte for byte, never replaced.
+    let mut request = GOOD.as_bytes().to_vec();
+    let at = GOOD.find("\r\n\r\n").unwrap() + 2;
+    request.splice(
+        at..at,
+        b"X-Latin1: na\xefve \xff\r\nX-Utf8: caf\xc3\xa9\r\n"
+            .iter()
+            .copied(),
+    );
+    let request = bytes(&request).unwrap();
+    assert_eq!(
+        request.header_bytes("x-latin1"),
+        Some(&b"na\xefve \xff"[..])
+    );
+    assert_eq!(request.header("X-Latin1"), None, "not UTF-8");
+    assert_eq!(request.header("x-utf8"), Some("caf\u{e9}"));
+    assert_eq!(request.header_bytes("x-utf8"), Some("caf\u{e9}".as_bytes()));
+    let (name, value) = &request.headers()[7];
+    assert_eq!(
+        (name.as_str(), value.as_slice()),
+        ("X-Latin1", &b"na\xefve \xff"[..])
+    );
+    // A handshake with such a header is still accepted.
+    assert_eq!(
+        request.check_upgrade().unwrap(),
+        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    );
+}
+
+#[test]
+fn obs_text_outside_a_value_and_control_bytes_are_refused() {
+    for bad in [
+        &b"GET /chat HTTP/1.1\r\nX-\xe9: a\r\n\r\n"[..],
+        b"GET /ch\xe9t HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /chat HTTP/1.1\r\nX: a\0b\r\n\r\n",
+        b"GET /chat HTTP/1.1\r\nX: a\rb\r\n\r\n",
+        b"GET /chat HTTP/1.1\r\nX: \xff\x7f\r\n\r\n",
+        b"GET /chat HTTP/1.1\r\nX\r\n\r\n",
+        b"GET /chat HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
+    ] {
+        let err = bytes(bad).unwrap_err();
+        assert_eq!(err.http_status(), Some(400), "{bad:?}");
+    }
+}
+
+#[test]
+fn accepts_the_absolute_form_of_the_target() {
+    // RFC 9112 §3.2.2: "A server MUST accept the absolute-form in requests".
+    let request = parse(&with(
+        "GET /chat?room=1 ",
+        "GET http://server.example.com:8080/chat?room=1 ",
+    ))
+    .unwrap();
+    assert_eq!(request.path(), "/chat");
+    assert_eq!(request.raw_path(), "/chat");
+    assert_eq!(request.query(), Some("room=1"));
+    assert_eq!(request.host(), Some("server.example.com:8080"));
+    assert_eq!(
+        request.target(),
+        "http://server.example.com:8080/chat?room=1"
+    );
+    assert!(request.check_upgrade().is_ok());
+    for (target, path, query) in [
+        ("ws://h/echo", "/echo", None),
+        ("HTTPS://h", "/", None),
+        ("http://h?x=1", "/", Some("x=1")),
+        ("http://[::1]:80/a%20b", "/a b", None),
+    ] {
+        let request = parse(&with("/chat?room=1", target)).unwrap();
+        assert_eq!((request.path(), request.query()), (path, query), "{target}");
+    }
+    // Origin-form: the host is the Host header's.
+    assert_eq!(parse(GOOD).unwrap().host(), Some("server.example.com"));
+}
+
+#[test]
+fn targets_that_are_neither_a_path_nor_an_absolute_url_are_400() {
+    for target in [
+        "chat",
+        "*",
+        "server.example.com:443",
+        "http:/chat",
+        "http://",
+        "http:///chat",
+        "http://:80/chat",
+        "http://user@h/chat",
+        "1http://h/chat",
+        "ht_tp://h/chat",
+        "://h/chat",
+    ] {
+        let err = parse(&with("/chat?room=1", target)).unwrap_err();
+        assert_eq!(err.http_status(), Some(400), "{target}");
+    }
+    // `*` only with OPTIONS (RFC 9112 §3.2.4).
+    let request = parse(&with("GET /chat?room=1", "OPTIONS *")).unwrap();
+    assert_eq!(request.path(), "*");
+    assert_eq!(
+        request.check_upgrade().unwrap_err().http_status(),
+        Some(405)
+    );
+}
+
+#[test]
+fn the_path_is_percent_decoded_and_the_query_is_not() {
+    let request = parse(&with("/chat?room=1", "/ech%6F?q=%41+b")).unwrap();
+    assert_eq!(request.path(), "/echo");
+    assert_eq!(request.raw_path(), "/ech%6F");
+    assert_eq!(request.query(), Some("q=%41+b"));
+    for (raw, decoded) in [
+        ("/%2fa%2F", "//a/"),
+        ("/caf%C3%A9", "/caf\u{e9}"),
+        ("/a%3Fb", "/a?b"),
+        ("/%25", "/%"),
+        // Dot segments are kept: paths are compared, never mapped to files.
+        ("/x/../echo", "/x/../echo"),
+        ("/%2E%2E/echo", "/../echo"),
+    ] {
+        let request = parse(&with("/chat?room=1", raw)).unwrap();
+        assert_eq!(request.path(), decoded, "{raw}");
+        assert_eq!(request.raw_path(), raw);
+    }
+}
+
+#[test]
+fn bad_percent_escapes_nul_and_non_utf8_paths_are_400() {
+    for raw in [
+        "/a%00b",
+        "/%0A",
+        "/%0d%0a",
+        "/%7F",
+        "/%1",
+        "/%",
+        "/%G1",
+        "/%1G",
+        "/%%41",
+        "/%FF",
+        "/%C3",
+        "/%C3%28",
+        "/%ED%A0%80",
+    ] {
+        let err = parse(&with("/chat?room=1", raw)).unwrap_err();
+        assert!(matches!(err, Error::MalformedHttp(_)), "{raw}: {err:?}");
+        assert_eq!(err.http_status(), Some(400), "{raw}");
+    }
+}
+
+#[test]
+fn one_empty_line_before_the_request_line_is_ignored() {
+    // RFC 9112 §2.2: a server "SHOULD ignore at least one empty line
+    // (CRLF) received prior to the request-line".
+    for prefix in ["\r\n", "\n"] {
+        let request = parse(&format!("{prefix}{GOOD}")).unwrap();
+        assert_eq!(request.path(), "/chat");
+        assert!(request.check_upgrade().is_ok());
+    }
+    // Two are not a request line.
+    for prefix in ["\r\n\r\n", "\n\n", "\r\n\n", " \r\n"] {
+        let err = parse(&format!("{prefix}{GOOD}")).unwrap_err();
+        assert_eq!(err.http_status(), Some(400), "{prefix:?}");
+    }
+}
+
+#[test]
+fn an_upgrade_with_a_body_or_ambiguous_framing_is_400() {
+    let headers = |extra: &str| {
+        with(
+            "Sec-WebSocket-Version: 13\r\n",
+            &format!("Sec-WebSocket-Version: 13\r\n{extra}"),
+        )
+    };
+    for (extra, why) in [
+        ("Content-Length: 5\r\n", "Content-Length is not 0"),
+        (
+            "Content-Length: 18446744073709551616\r\n",
+            "Content-Length is not 0",
+        ),
+        ("Content-Length: 0\r\nContent-Length: 5\r\n", "conflicting"),
+        ("Content-Length: 0, 1\r\n", "conflicting"),
+        ("Content-Length: -1\r\n", "invalid Content-Length"),
+        ("Content-Length: \r\n", "invalid Content-Length"),
+        ("Content-Length: 0x0\r\n", "invalid Content-Length"),
+        ("Content-Length: +0\r\n", "invalid Content-Length"),
+        ("Transfer-Encoding: chunked\r\n", "Transfer-Encoding"),
+        (
+            "Transfer-Encoding: identity\r\nContent-Length: 0\r\n",
+            "Transfer-Encoding",
+        ),
+        ("transfer-encoding: \r\n", "Transfer-Encoding"),
+    ] {
+        let err = parse(&headers(extra)).unwrap().check_upgrade().unwrap_err();
+        assert!(matches!(err, Error::InvalidHeader(_)), "{extra}: {err:?}");
+        assert_eq!(err.http_status(), Some(400), "{extra}");
+        assert!(err.to_string().contains(why), "{extra}: {err}");
+    }
+    // No body at all: fine.
+    for extra in [
+        "Content-Length: 0\r\n",
+        "Content-Length: 0\r\nContent-Length: 0\r\n",
+        "Content-Length: 0, 00\r\n",
+    ] {
+        assert!(
+            parse(&headers(extra)).unwrap().check_upgrade().is_ok(),
+            "{extra}"
+        );
+    }
+}
+
+#[test]
+fn several_origin_headers_are_400() {
+    let two = with(
+        "Origin: http://example.com\r\n",
+        "Origin: http://example.com\r\nOrigin: http://evil.example\r\n",
+    );
+    let err = parse(&two).unwrap().check_upgrade().unwrap_err();
+    assert_eq!(err.http_status(), Some(400));
+    assert!(err.to_string().contains("more than one Origin"), "{err}");
+    // One, or none, is fine.
+    assert!(parse(GOOD).unwrap().check_upgrade().is_ok());
+    let none = with("Origin: http://example.com\r\n", "");
+    assert!(parse(&none).unwrap().check_upgrade().is_ok());
+}
+
+#[test]
+fn a_response_without_body_keeps_its_content_length() {
+    let page = Response::html(200, "<p>hi</p>");
+    let full = String::from_utf8(page.clone().to_bytes()).unwrap();
+    let head = String::from_utf8(page.without_body().to_bytes()).unwrap();
+    assert!(full.ends_with("\r\n\r\n<p>hi</p>"));
+    assert!(head.contains("Content-Length: 9\r\n"));
+    assert!(head.ends_with("\r\n\r\n"));
+    assert_eq!(head, full.strip_suffix("<p>hi</p>").unwrap());
+}

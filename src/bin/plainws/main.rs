@@ -1,21 +1,31 @@
 //! The JSON echo server that plainws grew from: the seed's Go program in Rust.
 //!
 //! `ws://127.0.0.1:1235/echo` reads `{"cmd": "..."}` and answers
-//! `{"cmd": "Thanks for your message: ..."}`. Each connection has a reader
+//! `{"cmd":"Thanks for your message: ..."}`. Each connection has a reader
 //! thread and a writer thread joined by a bounded channel of 20, as in the
 //! seed; every error, close and release is handled. `GET /` serves a page
 //! that talks to `/echo` from a browser (`/?auto=hello` sends `hello` as
-//! soon as the connection opens).
+//! soon as the connection opens); `HEAD /` its head alone.
+//!
+//! Every line it logs goes to standard error through [`log`]: a bounded
+//! queue and one logging thread, so a slow, unread or closed standard
+//! error never stops or crashes a connection. Standard output is unused
+//! but for `--help`.
 //!
 //! ```text
 //! cargo run --release -- [--addr 127.0.0.1:1235] [--trace] [--allow-origin URL]...
+//!                        [--max-connections N] [--trust-proxy IP]... [--keepalive SECS]
+//!                        [--quiet]
 //! ```
 //!
 //! Behind a reverse proxy (`deploy/nginx.conf`), `--trust-proxy IP` makes
 //! the log and `--trace` show the client's address from `X-Forwarded-For`
 //! when the connection comes from that proxy (see [`client_address`]).
 
+mod log;
+
 use std::cell::RefCell;
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
@@ -29,19 +39,29 @@ use plainws::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::log::{Log, log};
+
 /// The seed's queue between the reader and the writer.
 const QUEUE_SIZE: usize = 20;
 
 const USAGE: &str = "usage: plainws [--addr HOST:PORT] [--trace] [--allow-origin ORIGIN]...
+               [--max-connections N] [--trust-proxy IP]... [--keepalive SECS] [--quiet]
+
+A JSON echo server: ws://HOST:PORT/echo answers {\"cmd\": \"x\"} with
+{\"cmd\": \"Thanks for your message: x\"}; http://HOST:PORT/ is a page to try it.
 
   --addr HOST:PORT       where to listen (default 127.0.0.1:1235)
-  --trace                print every frame in and out
+  --trace                log every frame in and out
   --allow-origin ORIGIN  accept browser connections only from ORIGIN (repeatable)
   --max-connections N    connections served at once (default 10000)
   --trust-proxy IP       a reverse proxy at IP: log the client address it puts in
                          X-Forwarded-For (repeatable; without it the header is ignored)
   --keepalive SECS       ping a connection quiet for SECS seconds; close it (1011)
-                         if nothing comes back within SECS more (default: off)";
+                         if nothing comes back within SECS more (default: off)
+  --quiet                log nothing (by default a line per connection goes to
+                         standard error; lines it cannot keep up with are dropped
+                         and counted, never waited for)
+  -h, --help             print this help and exit";
 
 #[derive(Deserialize)]
 struct Input {
@@ -62,9 +82,24 @@ struct Args {
     max_connections: usize,
     trusted_proxies: Vec<IpAddr>,
     keepalive: Option<Duration>,
+    quiet: bool,
 }
 
-fn parse_args() -> Result<Args, String> {
+/// Why the arguments do not start a server.
+enum Usage {
+    /// `--help`: the usage on standard output, exit 0.
+    Help,
+    /// A mistake: said on standard error with the usage, exit 2.
+    Wrong(String),
+}
+
+impl From<&str> for Usage {
+    fn from(why: &str) -> Usage {
+        Usage::Wrong(why.into())
+    }
+}
+
+fn parse_args() -> Result<Args, Usage> {
     let mut args = Args {
         addr: "127.0.0.1:1235".into(),
         trace: false,
@@ -72,12 +107,14 @@ fn parse_args() -> Result<Args, String> {
         max_connections: ServerOptions::default().max_connections,
         trusted_proxies: Vec::new(),
         keepalive: None,
+        quiet: false,
     };
     let mut argv = std::env::args().skip(1);
     while let Some(arg) = argv.next() {
         match arg.as_str() {
             "--addr" => args.addr = argv.next().ok_or("--addr needs HOST:PORT")?,
             "--trace" => args.trace = true,
+            "--quiet" => args.quiet = true,
             "--allow-origin" => args
                 .origins
                 .push(argv.next().ok_or("--allow-origin needs an origin")?),
@@ -100,30 +137,38 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or("--keepalive needs a number of seconds")?;
                 args.keepalive = Some(Duration::from_secs(secs));
             }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other}")),
+            "-h" | "--help" => return Err(Usage::Help),
+            other => return Err(Usage::Wrong(format!("unknown argument {other}"))),
         }
     }
     Ok(args)
 }
 
 fn main() {
+    // Before the log exists, and after it cannot help: written directly,
+    // errors ignored (a closed stdout or stderr must not panic even here).
     let args = match parse_args() {
         Ok(args) => args,
-        Err(why) => {
-            if !why.is_empty() {
-                eprintln!("plainws: {why}");
-            }
-            eprintln!("{USAGE}");
-            std::process::exit(if why.is_empty() { 0 } else { 2 });
+        Err(Usage::Help) => {
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
+            return;
+        }
+        Err(Usage::Wrong(why)) => {
+            let _ = writeln!(std::io::stderr(), "plainws: {why}\n\n{USAGE}");
+            std::process::exit(2);
         }
     };
+    log::init(if args.quiet {
+        Log::off()
+    } else {
+        Log::to_stderr()
+    });
     let mut options = ServerOptions {
         max_connections: args.max_connections,
         allowed_origins: (!args.origins.is_empty()).then_some(args.origins),
         ..ServerOptions::default()
     };
-    if args.trace {
+    if args.trace && log::global().is_on() {
         options.config.tracer = Some(std::sync::Arc::new(trace_frame));
     }
     options.config.keepalive = args.keepalive.map(|interval| Keepalive {
@@ -133,27 +178,46 @@ fn main() {
     let server = match Server::bind(&args.addr, options) {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("plainws: cannot listen on {}: {e}", args.addr);
+            let _ = writeln!(
+                std::io::stderr(),
+                "plainws: cannot listen on {}: {e}",
+                args.addr
+            );
             std::process::exit(1);
         }
     };
-    println!(
+    log!(
         "plainws JSON echo server on ws://{}/echo (page: http://{}/)",
         server.local_addr(),
         server.local_addr()
     );
     let trusted = args.trusted_proxies;
     if let Err(e) = server.run(move |incoming| serve(incoming, &trusted)) {
-        eprintln!("plainws: {e}");
+        let _ = writeln!(std::io::stderr(), "plainws: {e}");
         std::process::exit(1);
     }
 }
 
 /// Routes a request: `/echo` upgrades, `/` is the page, the rest is 404.
+///
+/// Paths are compared after percent-decoding ([`Request::path`]), so
+/// `/ech%6F` is `/echo`. The page answers GET, and HEAD with the same
+/// head and no body (RFC 9110 §9.3.2; `Server` leaves the body out of
+/// every answer to HEAD); other methods get 405 with the methods allowed
+/// (§15.5.6: "The origin server MUST generate an Allow header field").
 fn route(request: &Request) -> Result<Accept, Response> {
     match request.path() {
+        // Anything but GET is refused by the upgrade check (405, `Allow:
+        // GET`); HEAD here, so that its answer goes out without a body.
+        "/echo" if request.method() == "HEAD" => Err(Response::for_error(&Error::MethodNotAllowed)),
         "/echo" => Ok(Accept::default()),
-        "/" if !request.is_upgrade() => Err(Response::html(200, PAGE)),
+        "/" if !request.is_upgrade() => match request.method() {
+            "GET" | "HEAD" => Err(Response::html(200, PAGE)),
+            _ => Err(
+                Response::new(405, "method not allowed: / answers GET and HEAD\n")
+                    .with_header("Allow", "GET, HEAD"),
+            ),
+        },
         _ => Err(Response::new(
             404,
             "not found: the WebSocket endpoint is /echo\n",
@@ -176,11 +240,12 @@ fn client_address(peer: SocketAddr, request: &Request, trusted: &[IpAddr]) -> St
     if !trusted.contains(&peer.ip()) {
         return peer.to_string();
     }
+    // A value that is not UTF-8 reads as an entry that is not an address.
     let forwarded: Vec<&str> = request
         .headers()
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case("X-Forwarded-For"))
-        .flat_map(|(_, value)| value.split(','))
+        .flat_map(|(_, value)| std::str::from_utf8(value).unwrap_or("?").split(','))
         .map(str::trim)
         .collect();
     let client = forwarded
@@ -213,18 +278,18 @@ fn serve(incoming: Incoming, trusted: &[IpAddr]) {
     }) {
         Ok(ws) => ws,
         Err(Error::Rejected(status)) => {
-            println!("{client} http {status}");
+            log!("{client} http {status}");
             return;
         }
         Err(e) => {
-            println!("{client} handshake failed: {e}");
+            log!("{client} handshake failed: {e}");
             return;
         }
     };
     let label = format!("{} {client}", thread::current().name().unwrap_or("conn"));
     CONNECTION.with(|c| c.replace(label));
     let opened = Instant::now();
-    println!("{client} open");
+    log!("{client} open");
     let (mut receiver, sender) = ws.split();
     let (queue, replies) = sync_channel::<Reply>(QUEUE_SIZE);
 
@@ -243,7 +308,7 @@ fn serve(incoming: Incoming, trusted: &[IpAddr]) {
     let writer = match writer {
         Ok(handle) => handle,
         Err(e) => {
-            println!("{client} no writer thread: {e}");
+            log!("{client} no writer thread: {e}");
             let _ = receiver
                 .sender()
                 .close(CloseCode::INTERNAL_ERROR, "server overloaded");
@@ -255,7 +320,7 @@ fn serve(incoming: Incoming, trusted: &[IpAddr]) {
     let (received, close) = read_loop(&mut receiver, &queue);
     drop(queue);
     let sent = writer.join().unwrap_or(0);
-    println!(
+    log!(
         "{client} closed after {:.3}s, {received} messages in, {sent} out, {close}",
         opened.elapsed().as_secs_f64()
     );
@@ -287,7 +352,7 @@ fn write_loop(sender: &plainws::Sender, replies: &Receiver<Reply>, peer: SocketA
 
 fn log_send_error(peer: SocketAddr, error: &Error) {
     if !matches!(error, Error::AlreadyClosed | Error::ConnectionClosed) {
-        println!("{peer} send failed: {error}");
+        log!("{peer} send failed: {error}");
     }
 }
 
@@ -336,7 +401,7 @@ fn read_loop(receiver: &mut plainws::Receiver, queue: &SyncSender<Reply>) -> (u6
 /// the client's address.
 fn trace_frame(direction: Direction, header: &FrameHeader, preview: &[u8]) {
     let frame = format_frame(direction, header, preview);
-    CONNECTION.with(|c| println!("[{}] {frame}", c.borrow()));
+    CONNECTION.with(|c| log!("[{}] {frame}", c.borrow()));
 }
 
 const PAGE: &str = r#"<!doctype html>
