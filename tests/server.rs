@@ -319,3 +319,21 @@ fn answers_to_head_requests_have_no_body() {
     fixture.still_serves();
     fixture.finish();
 }
+
+#[test]
+fn accept_with_answers_a_head_upgrade_with_405_and_no_body() {
+    // Not through `Server`: the library's own refusal from `accept_with`.
+    let addr = spawn_server(echo_with(quick()));
+    let mut client = RawClient::connect(addr);
+    client.send(
+        b"HEAD / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    let response = client.read_http_response();
+    assert!(response.starts_with("HTTP/1.1 405 "), "{response}");
+    assert!(response.contains("Content-Length: "), "{response}");
+    assert!(
+        response.ends_with("\r\n\r\n"),
+        "no body after the head: {response:?}"
+    );
+}

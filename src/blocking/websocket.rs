@@ -155,7 +155,14 @@ where
     };
     let accept_value = match request.check_upgrade() {
         Ok(value) => value,
-        Err(e) => return Err(refuse(stream.as_ref(), &Response::for_error(&e), e)),
+        Err(e) => {
+            let mut response = Response::for_error(&e);
+            // RFC 9110 §9.3.2: the answer to HEAD carries no content.
+            if request.method() == "HEAD" {
+                response = response.without_body();
+            }
+            return Err(refuse(stream.as_ref(), &response, e));
+        }
     };
     write_all(
         stream.as_ref(),
