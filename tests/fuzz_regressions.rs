@@ -11,7 +11,7 @@ use plainws::MemoryStream;
 use plainws::{Accept, Transport};
 
 #[path = "../fuzz/src/targets.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod targets;
 
 #[global_allocator]

@@ -1,6 +1,7 @@
-//! plainws's fuzz targets. The bodies live in `targets.rs`, shared with the
-//! main crate's corpus replay (`tests/fuzz_corpus.rs`); each binary in
-//! `fuzz_targets/` is one call into it. See `fuzz/README.md`.
+//! plainws's fuzz targets. The bodies live one file per target, registered
+//! in `targets.rs` and shared with the main crate's corpus replay
+//! (`tests/fuzz_corpus.rs`); each binary in `fuzz_targets/` is one call
+//! into them. See `fuzz/README.md`.
 
 mod targets;
 
