@@ -230,10 +230,7 @@ fn tracing_config(trace: Trace) -> Config {
             eprintln!("{}", format_frame_bytes(direction, header, preview));
         })),
     };
-    Config {
-        tracer,
-        ..Config::default()
-    }
+    Config::default().tracer(tracer)
 }
 
 /// Messages received so far, and whether the reading thread has ended,

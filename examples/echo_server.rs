@@ -11,14 +11,12 @@ fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9001".into());
-    let options = ServerOptions {
+    let options = ServerOptions::default()
         // Idle connections cost a thread each: keep its stack small.
-        thread_stack_size: 64 << 10,
+        .thread_stack_size(64 << 10)
         // A thread and one file descriptor each: 10,000 idle connections
         // and a working load beside them fit in 20,000 descriptors.
-        max_connections: 19_000,
-        ..ServerOptions::default()
-    };
+        .max_connections(19_000);
     let server = Server::bind(&addr, options)?;
     eprintln!("echo_server listening on ws://{}", server.local_addr());
     server.run(|incoming| {

@@ -64,8 +64,9 @@
 //! stream (one file descriptor). The sender's write state (whether a Close
 //! was sent or a write failed, a reusable buffer) is behind one `Mutex`,
 //! and each frame is written whole under it in one write, so frames never
-//! interleave. With [`Config::batch_writes`], frames sent while the
-//! receiver still holds unread input share a later write. The receiver answers Pings and completes the
+//! interleave. With [`Config::batch_writes`](field@Config::batch_writes),
+//! frames sent while the receiver still holds unread input share a later
+//! write. The receiver answers Pings and completes the
 //! close handshake through the same lock, synchronously, so no queue of
 //! control frames can grow. A failed or timed-out write fails the
 //! connection for every sender; a poisoned lock is an error, never a panic.

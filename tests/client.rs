@@ -72,10 +72,7 @@ fn read_client_frame(stream: &mut TcpStream) -> (bool, u8, Vec<u8>) {
 }
 
 fn options(config: Config) -> ClientOptions {
-    ClientOptions {
-        config,
-        ..ClientOptions::default()
-    }
+    ClientOptions::default().config(config)
 }
 
 #[test]
@@ -85,10 +82,7 @@ fn handshakes_with_a_plainws_server_and_agrees_on_a_subprotocol() {
         let mut ws = plainws::accept_with(stream, Config::default(), |request| {
             assert_eq!(request.target(), "/chat?room=1");
             assert_eq!(request.header("Origin"), Some("http://example.test"));
-            Ok(Accept {
-                protocol: Some("chat".into()),
-                ..Accept::default()
-            })
+            Ok(Accept::default().protocol("chat"))
         })
         .expect("server accepts");
         loop {
@@ -101,11 +95,9 @@ fn handshakes_with_a_plainws_server_and_agrees_on_a_subprotocol() {
     });
     let mut ws = connect_with(
         &url,
-        ClientOptions {
-            headers: vec![("Origin".into(), "http://example.test".into())],
-            protocols: vec!["superchat".into(), "chat".into()],
-            ..ClientOptions::default()
-        },
+        ClientOptions::default()
+            .header("Origin", "http://example.test")
+            .protocols(["superchat", "chat"]),
     )
     .expect("client connects");
     assert_eq!(ws.protocol(), Some("chat"));
@@ -226,10 +218,7 @@ fn a_silent_server_hits_the_handshake_timeout() {
         thread::sleep(Duration::from_secs(2));
         drop(stream);
     });
-    let config = Config {
-        handshake_timeout: Duration::from_millis(300),
-        ..Config::default()
-    };
+    let config = Config::default().handshake_timeout(Duration::from_millis(300));
     let started = Instant::now();
     let result = connect_with(&url, options(config));
     assert!(
@@ -296,10 +285,7 @@ fn client_close_wait_is_bounded_by_the_close_timeout() {
         // ...and never closes TCP.
         thread::sleep(Duration::from_secs(3));
     });
-    let config = Config {
-        close_timeout: Duration::from_millis(300),
-        ..Config::default()
-    };
+    let config = Config::default().close_timeout(Duration::from_millis(300));
     let mut ws = connect_with(&url, options(config)).expect("connect");
     let started = Instant::now();
     ws.close(CloseCode::NORMAL, "").expect("close");
@@ -376,10 +362,7 @@ fn a_server_dripping_its_response_hits_one_deadline() {
             thread::sleep(Duration::from_millis(25));
         }
     });
-    let config = Config {
-        handshake_timeout: Duration::from_millis(300),
-        ..Config::default()
-    };
+    let config = Config::default().handshake_timeout(Duration::from_millis(300));
     let started = Instant::now();
     let result = connect_with(&url, options(config));
     assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");

@@ -93,10 +93,7 @@ fn the_application_sees_the_request_and_may_refuse_it() {
                 request.query().map(str::to_owned),
             ));
             match request.path() {
-                "/ok" => Ok(Accept {
-                    protocol: Some("chat".into()),
-                    headers: vec![],
-                }),
+                "/ok" => Ok(Accept::default().protocol("chat")),
                 "/private" => Err(Response::new(403, "no")),
                 _ => Err(Response::new(404, "nothing here")),
             }
@@ -253,10 +250,7 @@ fn messages_still_arrive_after_the_server_sent_close() {
 fn a_silent_peer_is_cut_off_at_the_close_timeout() {
     let (tx, rx) = std::sync::mpsc::channel();
     let addr = spawn_server(move |stream| {
-        let config = Config {
-            close_timeout: Duration::from_millis(300),
-            ..Config::default()
-        };
+        let config = Config::default().close_timeout(Duration::from_millis(300));
         let (mut receiver, sender) =
             plainws::accept_with(stream, config, |_| Ok(Accept::default()))
                 .unwrap()
@@ -278,10 +272,7 @@ fn a_silent_peer_is_cut_off_at_the_close_timeout() {
 
 #[test]
 fn an_oversized_message_gets_1009_before_its_payload() {
-    let config = Config {
-        max_message_size: 1000,
-        ..Config::default()
-    };
+    let config = Config::default().max_message_size(1000);
     let addr = spawn_server(echo_with(config));
     let mut client = RawClient::open(addr);
     // Two fragments that are each under the limit but not together.
@@ -314,10 +305,7 @@ fn pings_are_answered_with_their_payload() {
 
 #[test]
 fn batched_replies_to_pipelined_messages_all_arrive_in_order() {
-    let config = Config {
-        batch_writes: true,
-        ..Config::default()
-    };
+    let config = Config::default().batch_writes(true);
     let addr = spawn_server(echo_with(config));
     let mut client = RawClient::open(addr);
     let mut burst = Vec::new();

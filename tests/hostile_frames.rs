@@ -12,18 +12,16 @@ use plainws::sansio::frame::Opcode;
 use plainws::{Config, ServerOptions};
 
 fn options() -> ServerOptions {
-    ServerOptions {
-        config: Config {
-            max_frame_size: 1 << 20,
-            max_message_size: 4 << 20,
-            max_fragments: 10_000,
-            close_timeout: Duration::from_millis(500),
-            write_timeout: Duration::from_secs(1),
-            ..Config::default()
-        },
-        shutdown_timeout: Duration::from_secs(3),
-        ..ServerOptions::default()
-    }
+    ServerOptions::default()
+        .config(
+            Config::default()
+                .max_frame_size(1 << 20)
+                .max_message_size(4 << 20)
+                .max_fragments(10_000)
+                .close_timeout(Duration::from_millis(500))
+                .write_timeout(Duration::from_secs(1)),
+        )
+        .shutdown_timeout(Duration::from_secs(3))
 }
 
 /// Opens a connection, sends `bytes`, and expects a Close with `code`

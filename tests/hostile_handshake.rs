@@ -10,16 +10,14 @@ use common::*;
 use plainws::{Config, ServerOptions};
 
 fn options() -> ServerOptions {
-    ServerOptions {
-        config: Config {
-            handshake_timeout: Duration::from_millis(800),
-            close_timeout: Duration::from_millis(500),
-            write_timeout: Duration::from_secs(1),
-            ..Config::default()
-        },
-        shutdown_timeout: Duration::from_secs(3),
-        ..ServerOptions::default()
-    }
+    ServerOptions::default()
+        .config(
+            Config::default()
+                .handshake_timeout(Duration::from_millis(800))
+                .close_timeout(Duration::from_millis(500))
+                .write_timeout(Duration::from_secs(1)),
+        )
+        .shutdown_timeout(Duration::from_secs(3))
 }
 
 /// Sends `request` and returns the whole response.

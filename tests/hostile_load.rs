@@ -29,16 +29,16 @@ fn two_thousand_held_connections_do_not_stop_an_echoing_client() {
             2 * HELD + 100
         );
     }
-    let fixture = Fixture::echo(ServerOptions {
-        config: Config {
-            close_timeout: Duration::from_millis(500),
-            handshake_timeout: Duration::from_secs(30),
-            ..Config::default()
-        },
-        thread_stack_size: 64 << 10,
-        shutdown_timeout: Duration::from_secs(10),
-        ..ServerOptions::default()
-    });
+    let fixture = Fixture::echo(
+        ServerOptions::default()
+            .config(
+                Config::default()
+                    .close_timeout(Duration::from_millis(500))
+                    .handshake_timeout(Duration::from_secs(30)),
+            )
+            .thread_stack_size(64 << 10)
+            .shutdown_timeout(Duration::from_secs(10)),
+    );
     let rss_before = rss_kib();
     let mut echoer = RawClient::open(fixture.addr);
     let mut held: Vec<RawClient> = Vec::with_capacity(HELD);

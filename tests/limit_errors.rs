@@ -22,10 +22,7 @@ use plainws::{
 /// the server's first `recv` returned and the Close the client received.
 fn over_the_limit(config: Config, send: impl FnOnce(&Sender)) -> (Error, String, u16) {
     let (server_end, client_end) = MemoryStream::pair();
-    let config = Config {
-        close_timeout: Duration::from_secs(2),
-        ..config
-    };
+    let config = config.close_timeout(Duration::from_secs(2));
     let server = thread::spawn(move || {
         let mut ws =
             plainws::accept_with(server_end, config, |_| Ok(Accept::default())).expect("upgrade");
@@ -56,10 +53,7 @@ fn over_the_limit(config: Config, send: impl FnOnce(&Sender)) -> (Error, String,
 
 #[test]
 fn a_frame_over_max_frame_size() {
-    let config = Config {
-        max_frame_size: 1000,
-        ..Config::default()
-    };
+    let config = Config::default().max_frame_size(1000);
     let (error, reason, code) = over_the_limit(config, |sender| {
         sender.send_binary(&[0; 1001]).expect("sent");
     });
@@ -79,11 +73,9 @@ fn a_frame_over_max_frame_size() {
 
 #[test]
 fn a_message_over_max_message_size() {
-    let config = Config {
-        max_frame_size: 1000,
-        max_message_size: 1000,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .max_frame_size(1000)
+        .max_message_size(1000);
     let (error, reason, code) = over_the_limit(config, |sender| {
         sender
             .send_fragment(Opcode::Binary, &[0; 600], false)
@@ -108,10 +100,7 @@ fn a_message_over_max_message_size() {
 
 #[test]
 fn a_message_over_max_fragments() {
-    let config = Config {
-        max_fragments: 3,
-        ..Config::default()
-    };
+    let config = Config::default().max_fragments(3);
     let (error, reason, code) = over_the_limit(config, |sender| {
         sender
             .send_fragment(Opcode::Text, b"a", false)
@@ -141,10 +130,7 @@ fn a_peer_that_never_answers_our_close_is_cut_off_at_the_close_timeout() {
     let addr = listener.local_addr().expect("its address");
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().expect("a connection");
-        let config = Config {
-            close_timeout: Duration::from_millis(300),
-            ..Config::default()
-        };
+        let config = Config::default().close_timeout(Duration::from_millis(300));
         let mut ws =
             plainws::accept_with(stream, config, |_| Ok(Accept::default())).expect("upgrade");
         ws.close(CloseCode::NORMAL, "bye").expect("close sent");

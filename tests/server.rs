@@ -13,20 +13,14 @@ use plainws::sansio::frame::Opcode;
 use plainws::{Accept, CloseCode, Config, Error, Keepalive, ServerOptions};
 
 fn quick() -> Config {
-    Config {
-        close_timeout: Duration::from_millis(500),
-        write_timeout: Duration::from_secs(1),
-        ..Config::default()
-    }
+    Config::default()
+        .close_timeout(Duration::from_millis(500))
+        .write_timeout(Duration::from_secs(1))
 }
 
 #[test]
 fn beyond_the_connection_limit_clients_get_503() {
-    let fixture = Fixture::echo(ServerOptions {
-        max_connections: 2,
-        config: quick(),
-        ..ServerOptions::default()
-    });
+    let fixture = Fixture::echo(ServerOptions::default().max_connections(2).config(quick()));
     let a = RawClient::open(fixture.addr);
     let b = RawClient::open(fixture.addr);
     let mut c = RawClient::connect(fixture.addr);
@@ -47,11 +41,11 @@ fn beyond_the_connection_limit_clients_get_503() {
 
 #[test]
 fn only_allowed_origins_are_upgraded() {
-    let fixture = Fixture::echo(ServerOptions {
-        allowed_origins: Some(vec!["https://good.example".into()]),
-        config: quick(),
-        ..ServerOptions::default()
-    });
+    let fixture = Fixture::echo(
+        ServerOptions::default()
+            .allowed_origins(vec!["https://good.example".into()])
+            .config(quick()),
+    );
     let with_origin = |origin: &str| {
         upgrade_request("/").replace("\r\n\r\n", &format!("\r\nOrigin: {origin}\r\n\r\n"))
     };
@@ -69,10 +63,7 @@ fn only_allowed_origins_are_upgraded() {
 
 #[test]
 fn shutdown_closes_every_connection_with_1001() {
-    let fixture = Fixture::echo(ServerOptions {
-        config: quick(),
-        ..ServerOptions::default()
-    });
+    let fixture = Fixture::echo(ServerOptions::default().config(quick()));
     let mut clients: Vec<RawClient> = (0..5).map(|_| RawClient::open(fixture.addr)).collect();
     let handle = fixture.handle.clone();
     let started = Instant::now();
@@ -99,11 +90,11 @@ fn shutdown_closes_every_connection_with_1001() {
 
 #[test]
 fn shutdown_is_bounded_even_when_clients_ignore_the_close() {
-    let fixture = Fixture::echo(ServerOptions {
-        config: quick(),
-        shutdown_timeout: Duration::from_secs(2),
-        ..ServerOptions::default()
-    });
+    let fixture = Fixture::echo(
+        ServerOptions::default()
+            .config(quick())
+            .shutdown_timeout(Duration::from_secs(2)),
+    );
     let silent: Vec<RawClient> = (0..3).map(|_| RawClient::open(fixture.addr)).collect();
     let started = Instant::now();
     assert!(fixture.handle.shutdown());
@@ -140,13 +131,10 @@ fn serve_once(config: Config) -> (std::net::SocketAddr, mpsc::Receiver<Result<()
 
 #[test]
 fn keepalive_pings_a_quiet_peer_and_fails_with_1011_without_a_pong() {
-    let (addr, result) = serve_once(Config {
-        keepalive: Some(Keepalive {
-            interval: Duration::from_millis(200),
-            timeout: Duration::from_millis(200),
-        }),
-        ..quick()
-    });
+    let (addr, result) = serve_once(quick().keepalive(Keepalive {
+        interval: Duration::from_millis(200),
+        timeout: Duration::from_millis(200),
+    }));
     let mut client = RawClient::open(addr);
     let ping = client.frame();
     assert_eq!(ping.header.opcode, Opcode::Ping);
@@ -162,10 +150,7 @@ fn keepalive_pings_a_quiet_peer_and_fails_with_1011_without_a_pong() {
 
 #[test]
 fn an_idle_connection_is_closed_with_1001() {
-    let (addr, result) = serve_once(Config {
-        idle_timeout: Some(Duration::from_millis(300)),
-        ..quick()
-    });
+    let (addr, result) = serve_once(quick().idle_timeout(Duration::from_millis(300)));
     let mut client = RawClient::open(addr);
     let started = Instant::now();
     client.expect_close(1001);
@@ -181,10 +166,7 @@ fn a_peer_that_never_reads_fails_every_sender_at_the_write_timeout() {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let config = Config {
-            write_timeout: Duration::from_millis(300),
-            ..Config::default()
-        };
+        let config = Config::default().write_timeout(Duration::from_millis(300));
         let ws = plainws::accept_with(stream, config, |_| Ok(Accept::default())).unwrap();
         let sender = ws.sender();
         let chunk = vec![0u8; 1 << 20];
@@ -233,11 +215,11 @@ fn several_origin_headers_get_400_with_or_without_an_allow_list() {
         "\r\nOrigin: https://good.example\r\nOrigin: https://evil.example\r\n\r\n",
     );
     for allowed in [Some(vec!["https://good.example".into()]), None] {
-        let fixture = Fixture::echo(ServerOptions {
-            allowed_origins: allowed.clone(),
-            config: quick(),
-            ..ServerOptions::default()
-        });
+        let fixture = Fixture::echo(
+            ServerOptions::default()
+                .allowed_origins(allowed.clone())
+                .config(quick()),
+        );
         let mut client = RawClient::connect(fixture.addr);
         client.send(two.as_bytes());
         let response = client.read_http_response();
@@ -254,11 +236,11 @@ fn several_origin_headers_get_400_with_or_without_an_allow_list() {
 
 #[test]
 fn origins_are_compared_as_bytes() {
-    let fixture = Fixture::echo(ServerOptions {
-        allowed_origins: Some(vec!["https://caf\u{e9}.example".into()]),
-        config: quick(),
-        ..ServerOptions::default()
-    });
+    let fixture = Fixture::echo(
+        ServerOptions::default()
+            .allowed_origins(vec!["https://caf\u{e9}.example".into()])
+            .config(quick()),
+    );
     let with_origin = |origin: &[u8]| {
         let request = upgrade_request("/");
         let end = request.len() - 2;
@@ -279,22 +261,16 @@ fn origins_are_compared_as_bytes() {
 #[test]
 fn answers_to_head_requests_have_no_body() {
     // RFC 9110 §9.3.2: the same header fields as for GET, no content.
-    let fixture = Fixture::with_handler(
-        ServerOptions {
-            config: quick(),
-            ..ServerOptions::default()
-        },
-        |incoming| {
-            let accepted = incoming.accept_with(|request| match request.path() {
-                "/page" => Err(plainws::Response::html(200, "<p>page</p>")),
-                "/" => Ok(Accept::default()),
-                _ => Err(plainws::Response::new(404, "nothing here\n")),
-            });
-            if let Ok(ws) = accepted {
-                echo_loop(ws);
-            }
-        },
-    );
+    let fixture = Fixture::with_handler(ServerOptions::default().config(quick()), |incoming| {
+        let accepted = incoming.accept_with(|request| match request.path() {
+            "/page" => Err(plainws::Response::html(200, "<p>page</p>")),
+            "/" => Ok(Accept::default()),
+            _ => Err(plainws::Response::new(404, "nothing here\n")),
+        });
+        if let Ok(ws) = accepted {
+            echo_loop(ws);
+        }
+    });
     for (path, status, body) in [
         ("/page", "200", "<p>page</p>"),
         ("/x", "404", "nothing here\n"),

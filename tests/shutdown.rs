@@ -33,10 +33,7 @@ fn open(addr: SocketAddr, path: &str) -> TcpStream {
 #[test]
 fn shutdown_returns_within_its_bound_with_a_client_that_never_reads() {
     let shutdown_timeout = Duration::from_secs(3);
-    let options = ServerOptions {
-        shutdown_timeout,
-        ..ServerOptions::default()
-    };
+    let options = ServerOptions::default().shutdown_timeout(shutdown_timeout);
     let server = Server::bind("127.0.0.1:0", options).expect("bind");
     let addr = server.local_addr();
     let handle = server.handle();

@@ -15,10 +15,7 @@ fn a_trickling_reader_cannot_stretch_the_write_timeout() {
     let addr = listener.local_addr().expect("addr");
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().expect("accept");
-        let config = Config {
-            write_timeout: Duration::from_secs(1),
-            ..Config::default()
-        };
+        let config = Config::default().write_timeout(Duration::from_secs(1));
         let ws = plainws::accept_with(stream, config, |_| Ok(Default::default())).expect("upgrade");
         let sender = ws.sender();
         let started = Instant::now();

@@ -43,16 +43,14 @@ pub fn blocking_echo(data: &[u8]) {
         2 => (0, 0, 0),
         _ => (16 << 20, 64 << 20, 1 << 17),
     };
-    let config = Config {
-        max_frame_size,
-        max_message_size,
-        max_fragments,
-        max_handshake_bytes: if selector & 8 == 0 { 16 << 10 } else { 256 },
-        max_headers: if selector & 8 == 0 { 100 } else { 8 },
-        handshake_timeout: Duration::from_millis(100),
-        close_timeout: Duration::from_millis(10),
-        ..Config::default()
-    };
+    let config = Config::default()
+        .max_frame_size(max_frame_size)
+        .max_message_size(max_message_size)
+        .max_fragments(max_fragments)
+        .max_handshake_bytes(if selector & 8 == 0 { 16 << 10 } else { 256 })
+        .max_headers(if selector & 8 == 0 { 100 } else { 8 })
+        .handshake_timeout(Duration::from_millis(100))
+        .close_timeout(Duration::from_millis(10));
 
     let (mut client, server) = MemoryStream::pair();
     client.write_all(&client_bytes).expect("memory write");

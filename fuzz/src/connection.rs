@@ -181,18 +181,16 @@ fn config_for(flags: u8) -> Config {
         2 => (0, 0, 0),
         _ => (16 << 20, 64 << 20, 1 << 17),
     };
-    Config {
-        max_frame_size,
-        max_message_size,
-        max_fragments,
-        close_timeout: Duration::from_millis(500),
-        keepalive: (flags & 0x10 != 0).then_some(Keepalive {
+    Config::default()
+        .max_frame_size(max_frame_size)
+        .max_message_size(max_message_size)
+        .max_fragments(max_fragments)
+        .close_timeout(Duration::from_millis(500))
+        .keepalive((flags & 0x10 != 0).then_some(Keepalive {
             interval: Duration::from_millis(300),
             timeout: Duration::from_millis(200),
-        }),
-        idle_timeout: (flags & 0x20 != 0).then_some(Duration::from_millis(700)),
-        ..Config::default()
-    }
+        }))
+        .idle_timeout((flags & 0x20 != 0).then_some(Duration::from_millis(700)))
 }
 
 pub fn connection(data: &[u8]) {

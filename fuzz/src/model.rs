@@ -56,12 +56,10 @@ impl Setup {
     }
 
     pub(super) fn config(&self) -> Config {
-        Config {
-            max_frame_size: self.max_frame_size,
-            max_message_size: self.max_message_size,
-            max_fragments: self.max_fragments,
-            ..Config::default()
-        }
+        Config::default()
+            .max_frame_size(self.max_frame_size)
+            .max_message_size(self.max_message_size)
+            .max_fragments(self.max_fragments)
     }
 }
 

@@ -35,6 +35,21 @@ const HANDSHAKE_HEADERS: [&str; 7] = [
 ];
 
 /// How a client connects, besides the connection's [`Config`].
+///
+/// Build it from [`ClientOptions::default`] with the setters, each named
+/// after its field (or assign the public fields):
+///
+/// ```
+/// use std::time::Duration;
+/// use plainws::{ClientOptions, Config};
+///
+/// let options = ClientOptions::default()
+///     .config(Config::default().max_message_size(1 << 20))
+///     .header("Origin", "https://example.com")
+///     .protocols(["chat.v2", "chat.v1"])
+///     .connect_timeout(Duration::from_secs(3));
+/// assert_eq!(options.protocols, ["chat.v2", "chat.v1"]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     /// Settings for the connection. `handshake_timeout` bounds the wait
@@ -61,6 +76,43 @@ impl Default for ClientOptions {
             protocols: Vec::new(),
             connect_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+impl ClientOptions {
+    /// Sets [`config`](field@ClientOptions::config) (default:
+    /// [`Config::default`]).
+    #[must_use]
+    pub fn config(mut self, config: Config) -> ClientOptions {
+        self.config = config;
+        self
+    }
+
+    /// Adds a header to [`headers`](field@ClientOptions::headers) (default:
+    /// none).
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> ClientOptions {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets [`protocols`](field@ClientOptions::protocols), in order of
+    /// preference (default: none).
+    #[must_use]
+    pub fn protocols<S: Into<String>>(
+        mut self,
+        protocols: impl IntoIterator<Item = S>,
+    ) -> ClientOptions {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`connect_timeout`](field@ClientOptions::connect_timeout)
+    /// (default: 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, connect_timeout: Duration) -> ClientOptions {
+        self.connect_timeout = connect_timeout;
+        self
     }
 }
 
@@ -215,10 +267,7 @@ mod tests {
     use super::*;
 
     fn header(name: &str, value: &str) -> ClientOptions {
-        ClientOptions {
-            headers: vec![(name.into(), value.into())],
-            ..ClientOptions::default()
-        }
+        ClientOptions::default().header(name, value)
     }
 
     #[test]
@@ -241,11 +290,26 @@ mod tests {
     }
 
     #[test]
+    fn header_adds_and_protocols_replaces() {
+        let options = ClientOptions::default()
+            .header("A", "1")
+            .header("B", String::from("2"))
+            .protocols(["x"])
+            .protocols(vec![String::from("y"), String::from("z")]);
+        assert_eq!(
+            options.headers,
+            [
+                ("A".to_owned(), "1".to_owned()),
+                ("B".to_owned(), "2".to_owned())
+            ]
+        );
+        assert_eq!(options.protocols, ["y", "z"]);
+    }
+
+    #[test]
     fn refuses_bad_or_repeated_subprotocols() {
-        let offer = |protocols: &[&str]| ClientOptions {
-            protocols: protocols.iter().map(|p| p.to_string()).collect(),
-            ..ClientOptions::default()
-        };
+        let offer =
+            |protocols: &[&str]| ClientOptions::default().protocols(protocols.iter().copied());
         assert!(check_options(&offer(&["chat", "superchat"])).is_ok());
         assert!(check_options(&offer(&["chat", "chat"])).is_err());
         assert!(check_options(&offer(&["two words"])).is_err());

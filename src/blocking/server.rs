@@ -20,6 +20,22 @@ use crate::sansio::handshake::http::header_values;
 use crate::sansio::handshake::server::{Accept, Request, Response};
 
 /// How a [`Server`] runs, besides each connection's [`Config`].
+///
+/// Build it from [`ServerOptions::default`] with the setters, each named
+/// after its field (or assign the public fields):
+///
+/// ```
+/// use std::time::Duration;
+/// use plainws::{Config, ServerOptions};
+///
+/// let options = ServerOptions::default()
+///     .config(Config::default().max_message_size(1 << 20))
+///     .max_connections(1_000)
+///     .allowed_origins(vec!["https://example.com".to_owned()])
+///     .shutdown_timeout(Duration::from_secs(2));
+/// assert_eq!(options.config.max_message_size, 1 << 20);
+/// assert_eq!(options.thread_stack_size, 128 << 10); // the default
+/// ```
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
     /// Settings for every connection.
@@ -53,6 +69,51 @@ impl Default for ServerOptions {
             allowed_origins: None,
             thread_stack_size: 128 << 10,
         }
+    }
+}
+
+impl ServerOptions {
+    /// Sets [`config`](field@ServerOptions::config) (default:
+    /// [`Config::default`]).
+    #[must_use]
+    pub fn config(mut self, config: Config) -> ServerOptions {
+        self.config = config;
+        self
+    }
+
+    /// Sets [`max_connections`](field@ServerOptions::max_connections)
+    /// (default: 10,000).
+    #[must_use]
+    pub fn max_connections(mut self, max_connections: usize) -> ServerOptions {
+        self.max_connections = max_connections;
+        self
+    }
+
+    /// Sets [`allowed_origins`](field@ServerOptions::allowed_origins): a list
+    /// or `None` (default: none, any origin).
+    #[must_use]
+    pub fn allowed_origins(
+        mut self,
+        allowed_origins: impl Into<Option<Vec<String>>>,
+    ) -> ServerOptions {
+        self.allowed_origins = allowed_origins.into();
+        self
+    }
+
+    /// Sets [`thread_stack_size`](field@ServerOptions::thread_stack_size)
+    /// (default: 128 KiB).
+    #[must_use]
+    pub fn thread_stack_size(mut self, thread_stack_size: usize) -> ServerOptions {
+        self.thread_stack_size = thread_stack_size;
+        self
+    }
+
+    /// Sets [`shutdown_timeout`](field@ServerOptions::shutdown_timeout)
+    /// (default: the default close timeout plus one second, 6 s).
+    #[must_use]
+    pub fn shutdown_timeout(mut self, shutdown_timeout: Duration) -> ServerOptions {
+        self.shutdown_timeout = shutdown_timeout;
+        self
     }
 }
 

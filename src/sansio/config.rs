@@ -15,8 +15,9 @@ pub enum Direction {
     Outgoing,
 }
 
-/// Called for every frame in and out when set in [`Config::tracer`], with
-/// the header and up to the first 64 bytes of the payload, unmasked.
+/// Called for every frame in and out when set in
+/// [`Config::tracer`](field@Config::tracer), with the header and up to the
+/// first 64 bytes of the payload, unmasked.
 pub type Tracer = Arc<dyn Fn(Direction, &FrameHeader, &[u8]) + Send + Sync>;
 
 /// Keepalive pings: send a Ping after `interval` without traffic from the
@@ -32,6 +33,23 @@ pub struct Keepalive {
 
 /// Settings for one connection. Every field has a finite default; see the
 /// crate documentation for the table of limits.
+///
+/// Build one from [`Config::default`] with the setters, each named after
+/// its field; the fields are public too, for assignment:
+///
+/// ```
+/// use std::time::Duration;
+/// use plainws::Config;
+///
+/// let config = Config::default()
+///     .max_message_size(1 << 20)
+///     .close_timeout(Duration::from_secs(2));
+/// // The same, by assignment:
+/// let mut same = Config::default();
+/// same.max_message_size = 1 << 20;
+/// same.close_timeout = Duration::from_secs(2);
+/// assert_eq!(same.close_timeout, config.close_timeout);
+/// ```
 #[derive(Clone)]
 pub struct Config {
     /// The largest frame payload accepted, in bytes. Checked at the header,
@@ -99,6 +117,95 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Sets [`max_frame_size`](field@Config::max_frame_size) (default: 16 MiB).
+    #[must_use]
+    pub fn max_frame_size(mut self, max_frame_size: u64) -> Config {
+        self.max_frame_size = max_frame_size;
+        self
+    }
+
+    /// Sets [`max_message_size`](field@Config::max_message_size) (default: 64 MiB).
+    #[must_use]
+    pub fn max_message_size(mut self, max_message_size: u64) -> Config {
+        self.max_message_size = max_message_size;
+        self
+    }
+
+    /// Sets [`max_fragments`](field@Config::max_fragments) (default: 131,072).
+    #[must_use]
+    pub fn max_fragments(mut self, max_fragments: usize) -> Config {
+        self.max_fragments = max_fragments;
+        self
+    }
+
+    /// Sets [`max_handshake_bytes`](field@Config::max_handshake_bytes) (default: 16 KiB).
+    #[must_use]
+    pub fn max_handshake_bytes(mut self, max_handshake_bytes: usize) -> Config {
+        self.max_handshake_bytes = max_handshake_bytes;
+        self
+    }
+
+    /// Sets [`max_headers`](field@Config::max_headers) (default: 100).
+    #[must_use]
+    pub fn max_headers(mut self, max_headers: usize) -> Config {
+        self.max_headers = max_headers;
+        self
+    }
+
+    /// Sets [`handshake_timeout`](field@Config::handshake_timeout) (default: 10 s).
+    #[must_use]
+    pub fn handshake_timeout(mut self, handshake_timeout: Duration) -> Config {
+        self.handshake_timeout = handshake_timeout;
+        self
+    }
+
+    /// Sets [`close_timeout`](field@Config::close_timeout) (default: 5 s).
+    #[must_use]
+    pub fn close_timeout(mut self, close_timeout: Duration) -> Config {
+        self.close_timeout = close_timeout;
+        self
+    }
+
+    /// Sets [`write_timeout`](field@Config::write_timeout) (default: 30 s).
+    #[must_use]
+    pub fn write_timeout(mut self, write_timeout: Duration) -> Config {
+        self.write_timeout = write_timeout;
+        self
+    }
+
+    /// Sets [`idle_timeout`](field@Config::idle_timeout): a duration or
+    /// `None` (default: none).
+    #[must_use]
+    pub fn idle_timeout(mut self, idle_timeout: impl Into<Option<Duration>>) -> Config {
+        self.idle_timeout = idle_timeout.into();
+        self
+    }
+
+    /// Sets [`keepalive`](field@Config::keepalive): a [`Keepalive`] or `None`
+    /// (default: none).
+    #[must_use]
+    pub fn keepalive(mut self, keepalive: impl Into<Option<Keepalive>>) -> Config {
+        self.keepalive = keepalive.into();
+        self
+    }
+
+    /// Sets [`batch_writes`](field@Config::batch_writes) (default: on).
+    #[must_use]
+    pub fn batch_writes(mut self, batch_writes: bool) -> Config {
+        self.batch_writes = batch_writes;
+        self
+    }
+
+    /// Sets [`tracer`](field@Config::tracer), e.g. `Some(Arc::new(f))`
+    /// (default: none).
+    #[must_use]
+    pub fn tracer(mut self, tracer: Option<Tracer>) -> Config {
+        self.tracer = tracer;
+        self
+    }
+}
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
@@ -115,5 +222,49 @@ impl fmt::Debug for Config {
             .field("batch_writes", &self.batch_writes)
             .field("tracer", &self.tracer.as_ref().map(|_| "Fn"))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_setter_sets_its_own_field() {
+        let tracer: Tracer = Arc::new(|_, _, _| {});
+        let keepalive = Keepalive {
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+        };
+        let config = Config::default()
+            .max_frame_size(1)
+            .max_message_size(2)
+            .max_fragments(3)
+            .max_handshake_bytes(4)
+            .max_headers(5)
+            .handshake_timeout(Duration::from_secs(6))
+            .close_timeout(Duration::from_secs(7))
+            .write_timeout(Duration::from_secs(8))
+            .idle_timeout(Duration::from_secs(9))
+            .keepalive(keepalive)
+            .batch_writes(false)
+            .tracer(Some(tracer));
+        assert_eq!(config.max_frame_size, 1);
+        assert_eq!(config.max_message_size, 2);
+        assert_eq!(config.max_fragments, 3);
+        assert_eq!(config.max_handshake_bytes, 4);
+        assert_eq!(config.max_headers, 5);
+        assert_eq!(config.handshake_timeout, Duration::from_secs(6));
+        assert_eq!(config.close_timeout, Duration::from_secs(7));
+        assert_eq!(config.write_timeout, Duration::from_secs(8));
+        assert_eq!(config.idle_timeout, Some(Duration::from_secs(9)));
+        assert_eq!(config.keepalive, Some(keepalive));
+        assert!(!config.batch_writes);
+        assert!(config.tracer.is_some());
+        // `None` turns an optional setting off again.
+        let config = config.idle_timeout(None).keepalive(None).tracer(None);
+        assert_eq!(config.idle_timeout, None);
+        assert_eq!(config.keepalive, None);
+        assert!(config.tracer.is_none());
     }
 }

@@ -163,11 +163,9 @@ fn main() {
     } else {
         Log::to_stderr()
     });
-    let mut options = ServerOptions {
-        max_connections: args.max_connections,
-        allowed_origins: (!args.origins.is_empty()).then_some(args.origins),
-        ..ServerOptions::default()
-    };
+    let mut options = ServerOptions::default()
+        .max_connections(args.max_connections)
+        .allowed_origins((!args.origins.is_empty()).then_some(args.origins));
     if args.trace && log::global().is_on() {
         options.config.tracer = Some(std::sync::Arc::new(trace_frame));
     }

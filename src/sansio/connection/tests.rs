@@ -391,13 +391,10 @@ fn the_close_handshake_times_out_when_the_peer_stays_silent() {
 
 #[test]
 fn keepalive_pings_a_quiet_peer_and_fails_without_a_pong() {
-    let config = Config {
-        keepalive: Some(Keepalive {
-            interval: S(20),
-            timeout: S(5),
-        }),
-        ..Config::default()
-    };
+    let config = Config::default().keepalive(Keepalive {
+        interval: S(20),
+        timeout: S(5),
+    });
     let mut server = Connection::server(config);
     assert_eq!(server.poll_timeout(S(0)), Some(S(20)));
     server.handle_timeout(S(20)).expect("a ping");
@@ -415,13 +412,10 @@ fn keepalive_pings_a_quiet_peer_and_fails_without_a_pong() {
 
 #[test]
 fn a_pong_resets_keepalive() {
-    let config = Config {
-        keepalive: Some(Keepalive {
-            interval: S(20),
-            timeout: S(5),
-        }),
-        ..Config::default()
-    };
+    let config = Config::default().keepalive(Keepalive {
+        interval: S(20),
+        timeout: S(5),
+    });
     let mut server = Connection::server(config);
     server.poll_timeout(S(0));
     server.handle_timeout(S(20)).expect("a ping");
@@ -433,10 +427,7 @@ fn a_pong_resets_keepalive() {
 
 #[test]
 fn an_idle_connection_is_closed_with_1001() {
-    let config = Config {
-        idle_timeout: Some(S(60)),
-        ..Config::default()
-    };
+    let config = Config::default().idle_timeout(S(60));
     let mut server = Connection::server(config);
     assert_eq!(server.poll_timeout(S(0)), Some(S(60)));
     receive_all(&mut server, from_client(Opcode::Text, b"x", true)).expect("valid");

@@ -370,6 +370,16 @@ fn check_no_body(headers: &[Field]) -> Result<()> {
 }
 
 /// What the application answers to an upgrade request it accepts.
+///
+/// Build it from [`Accept::default`] (no subprotocol, no extra header)
+/// with the setters, or assign the public fields:
+///
+/// ```
+/// use plainws::Accept;
+///
+/// let accept = Accept::default().protocol("chat").header("X-Server", "plainws");
+/// assert_eq!(accept.protocol.as_deref(), Some("chat"));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Accept {
     /// The subprotocol chosen from those the client offered; one it did not
@@ -379,7 +389,28 @@ pub struct Accept {
     pub headers: Vec<(String, String)>,
 }
 
+impl Accept {
+    /// Sets [`protocol`](field@Accept::protocol) to `protocol` (default:
+    /// none).
+    #[must_use]
+    pub fn protocol(mut self, protocol: impl Into<String>) -> Accept {
+        self.protocol = Some(protocol.into());
+        self
+    }
+
+    /// Adds a header to [`headers`](field@Accept::headers) (default: none).
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Accept {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
 /// An HTTP response sent instead of an upgrade: a refusal, or a plain page.
+///
+/// Build it with [`Response::new`] or [`Response::html`], then
+/// [`with_header`](Response::with_header), [`body`](method@Response::body) or
+/// [`without_body`](Response::without_body); the fields are public too.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     /// The status code.
@@ -428,6 +459,14 @@ impl Response {
     /// Adds a header. Characters that could end the header line are dropped.
     pub fn with_header(mut self, name: &str, value: &str) -> Response {
         self.headers.push((clean(name), clean(value)));
+        self
+    }
+
+    /// Sets [`body`](field@Response::body), bytes of any kind (the
+    /// constructors set a text body). The headers stay as they are.
+    #[must_use]
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Response {
+        self.body = body.into();
         self
     }
 

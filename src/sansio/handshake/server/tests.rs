@@ -32,20 +32,28 @@ fn accepts_the_rfc_request() {
 #[test]
 fn answers_with_101_and_the_chosen_protocol() {
     let request = parse(GOOD).unwrap();
-    let accept = Accept {
-        protocol: Some("chat".into()),
-        headers: vec![],
-    };
+    let accept = Accept::default().protocol("chat");
     let response = String::from_utf8(switching_protocols(&request, "abc", &accept)).unwrap();
     assert!(response.starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
     assert!(response.contains("Sec-WebSocket-Accept: abc\r\n"));
     assert!(response.contains("Sec-WebSocket-Protocol: chat\r\n"));
-    let not_offered = Accept {
-        protocol: Some("mqtt".into()),
-        headers: vec![],
-    };
+    let not_offered = Accept::default().protocol("mqtt");
     let response = String::from_utf8(switching_protocols(&request, "abc", &not_offered)).unwrap();
     assert!(!response.contains("Sec-WebSocket-Protocol"));
+}
+
+#[test]
+fn accept_headers_go_into_the_101_in_order() {
+    let request = parse(GOOD).unwrap();
+    let accept = Accept::default()
+        .header("X-One", "1")
+        .header(String::from("X-Two"), String::from("2"));
+    assert_eq!(accept.protocol, None);
+    let response = String::from_utf8(switching_protocols(&request, "abc", &accept)).unwrap();
+    assert!(
+        response.ends_with("X-One: 1\r\nX-Two: 2\r\n\r\n"),
+        "{response}"
+    );
 }
 
 #[test]
@@ -54,10 +62,7 @@ fn only_tokens_are_offered_subprotocols() {
     // chosen, and sent back cleaned to "ab", which the client refuses.
     let request = parse(&with("chat, superchat", "a\tb, caf\u{e9}, ok")).unwrap();
     assert_eq!(request.protocols().collect::<Vec<_>>(), ["ok"]);
-    let accept = Accept {
-        protocol: Some("a\tb".into()),
-        headers: vec![],
-    };
+    let accept = Accept::default().protocol("a\tb");
     let response = String::from_utf8(switching_protocols(&request, "abc", &accept)).unwrap();
     assert!(!response.contains("Sec-WebSocket-Protocol"));
 }
@@ -382,4 +387,14 @@ fn a_response_without_body_keeps_its_content_length() {
     assert!(head.contains("Content-Length: 9\r\n"));
     assert!(head.ends_with("\r\n\r\n"));
     assert_eq!(head, full.strip_suffix("<p>hi</p>").unwrap());
+}
+
+#[test]
+fn a_response_body_may_be_any_bytes() {
+    let response = Response::new(200, "text")
+        .body(vec![0u8, 0xFF, b'\n'])
+        .with_header("Content-Type", "application/octet-stream");
+    let bytes = response.to_bytes();
+    assert!(bytes.ends_with(b"Content-Length: 3\r\nConnection: close\r\n\r\n\x00\xFF\n"));
+    assert_eq!(response.status, 200);
 }
