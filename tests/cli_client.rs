@@ -203,10 +203,9 @@ where
         let record = Arc::clone(&record);
         let ws = plainws::accept_with(stream, Config::default(), move |request| {
             *record.lock().unwrap() = request.headers().to_vec();
-            Ok(Accept {
-                protocol: request.protocols().last().map(str::to_owned),
-                ..Accept::default()
-            })
+            let mut accept = Accept::default();
+            accept.protocol = request.protocols().last().map(str::to_owned);
+            Ok(accept)
         });
         if let Ok(ws) = ws {
             handler(ws);

@@ -32,10 +32,9 @@ fn answer(request: &[u8]) -> (String, Option<String>) {
     client.write_all(request).unwrap();
     client.shutdown(Shutdown::Write).unwrap();
     let socket = plainws::accept_with(server, plainws::Config::default(), |request| {
-        Ok(Accept {
-            protocol: request.protocols().next().map(str::to_owned),
-            headers: Vec::new(),
-        })
+        let mut accept = Accept::default();
+        accept.protocol = request.protocols().next().map(str::to_owned);
+        Ok(accept)
     })
     .unwrap();
     let protocol = socket.protocol().map(str::to_owned);

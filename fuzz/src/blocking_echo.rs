@@ -60,10 +60,9 @@ pub fn blocking_echo(data: &[u8]) {
     // The server: an echo loop on this thread.
     let mut log: Vec<Result<Message, Error>> = Vec::new();
     let accepted = plainws::accept_with(server, config.clone(), |request| {
-        Ok(Accept {
-            protocol: request.protocols().next().map(str::to_owned),
-            headers: Vec::new(),
-        })
+        let mut accept = Accept::default();
+        accept.protocol = request.protocols().next().map(str::to_owned);
+        Ok(accept)
     });
     let mut echoed: Vec<bool> = Vec::new();
     let outcome = match accepted {

@@ -115,10 +115,8 @@ pub fn handshake_request(data: &[u8]) {
         assert!(is_valid_key(key));
         assert_eq!(accept_value, accept_key(key));
         let offered: Vec<String> = request.protocols().map(str::to_owned).collect();
-        let accept = Accept {
-            protocol: offered.first().cloned(),
-            headers: Vec::new(),
-        };
+        let mut accept = Accept::default();
+        accept.protocol = offered.first().cloned();
         let response = switching_protocols(&request, &accept_value, &accept);
         let accepted = check_response(&response, 100, key, &offered)
             .unwrap_or_else(|e| panic!("client refused the server's 101: {e:?}"));

@@ -51,6 +51,7 @@ const HANDSHAKE_HEADERS: [&str; 7] = [
 /// assert_eq!(options.protocols, ["chat.v2", "chat.v1"]);
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ClientOptions {
     /// Settings for the connection. `handshake_timeout` bounds the wait
     /// for the server's whole response; `max_handshake_bytes` and

@@ -37,6 +37,7 @@ use crate::sansio::handshake::server::{Accept, Request, Response};
 /// assert_eq!(options.thread_stack_size, 128 << 10); // the default
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ServerOptions {
     /// Settings for every connection.
     pub config: Config,

@@ -35,7 +35,8 @@ pub struct Keepalive {
 /// crate documentation for the table of limits.
 ///
 /// Build one from [`Config::default`] with the setters, each named after
-/// its field; the fields are public too, for assignment:
+/// its field; the fields are public too, for assignment. New settings may
+/// be added in a minor release, so the struct cannot be built literally:
 ///
 /// ```
 /// use std::time::Duration;
@@ -51,6 +52,7 @@ pub struct Keepalive {
 /// assert_eq!(same.close_timeout, config.close_timeout);
 /// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// The largest frame payload accepted, in bytes. Checked at the header,
     /// before the payload is read; over it the connection is closed with

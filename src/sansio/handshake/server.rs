@@ -381,6 +381,7 @@ fn check_no_body(headers: &[Field]) -> Result<()> {
 /// assert_eq!(accept.protocol.as_deref(), Some("chat"));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Accept {
     /// The subprotocol chosen from those the client offered; one it did not
     /// offer is not sent (§4.2.2 item 5.4).
@@ -412,6 +413,7 @@ impl Accept {
 /// [`with_header`](Response::with_header), [`body`](method@Response::body) or
 /// [`without_body`](Response::without_body); the fields are public too.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Response {
     /// The status code.
     pub status: u16,
