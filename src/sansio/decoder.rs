@@ -86,6 +86,14 @@ impl FrameDecoder {
         self.current.is_none() && self.head_filled == 0
     }
 
+    /// The bytes still to come of the current data frame's payload, when
+    /// the decoder stands inside one (not a control frame's).
+    pub fn data_payload_remaining(&self) -> Option<u64> {
+        self.current
+            .filter(|current| !current.header.opcode.is_control())
+            .map(|current| current.header.payload_len - current.done)
+    }
+
     /// Whether a fragmented message has started and not ended.
     pub fn in_message(&self) -> bool {
         self.in_message
