@@ -5,10 +5,10 @@
 # markdown table of medians.
 #
 #   bench/run.sh            # full run, a few minutes
-#   bench/run.sh --quick    # ~30 s smoke run
+#   bench/run.sh --quick    # ~1 min smoke run
 #   bench/run.sh --help     # all options (rounds, seconds, servers, ...)
 #
-# Servers listen on 127.0.0.1:9101-9104 only. bench-all kills every server it
+# Servers listen on 127.0.0.1:9101-9107 only. bench-all kills every server it
 # starts when it exits, and the kernel kills them if bench-all dies
 # (PR_SET_PDEATHSIG); the trap below covers the build steps.
 set -euo pipefail
@@ -17,9 +17,11 @@ cd "$(dirname "$0")"
 trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
 
 cargo build --release --bins
-# plainws is measured with its own programs: the echo server example and the
-# JSON echo server.
-cargo build --release -p plainws --example echo_server --bin plainws
+# plainws is measured with the code users get: the README's threaded server
+# (examples/readme_server.rs) and the JSON echo server as shipped, both with
+# the default Config; then the Server-type and mio examples, labelled.
+cargo build --release -p plainws --bin plainws \
+    --example readme_server --example echo_server --example mio_echo
 target_dir=$(cargo metadata --format-version 1 --no-deps |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 bin_dir="$target_dir/release"

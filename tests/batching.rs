@@ -2,8 +2,10 @@
 //! pipelined input share writes, and no reply is held back longer than the
 //! flusher's bound, even when the receiving thread stops calling `recv`.
 
+mod common;
+
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -52,26 +54,6 @@ fn masked_text(payload: &[u8]) -> Vec<u8> {
     out
 }
 
-fn open(addr: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    stream
-        .write_all(
-            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        )
-        .expect("request");
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).expect("response");
-        head.push(byte[0]);
-    }
-    stream
-}
-
 /// Reads one small unmasked text frame's payload.
 fn read_text(stream: &mut TcpStream) -> Vec<u8> {
     let mut head = [0u8; 2];
@@ -100,7 +82,7 @@ fn a_pipelined_burst_is_answered_with_a_few_writes() {
             sender.send_text(&text).expect("echo");
         }
     });
-    let mut client = open(addr);
+    let mut client = common::upgraded_stream(addr, "/");
     let before = writes.load(Ordering::SeqCst);
     let burst: Vec<u8> = (0..500)
         .flat_map(|i| masked_text(format!("m{i}").as_bytes()))
@@ -135,7 +117,7 @@ fn a_reply_from_another_thread_is_not_held_while_the_receiver_is_busy() {
         thread::sleep(Duration::from_secs(3));
         drop(receiver);
     });
-    let mut client = open(addr);
+    let mut client = common::upgraded_stream(addr, "/");
     let mut both = masked_text(b"first");
     both.extend(masked_text(b"second"));
     client.write_all(&both).expect("two messages at once");

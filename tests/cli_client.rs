@@ -8,7 +8,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -148,45 +148,7 @@ fn run(args: &[&str], input: &str) -> (ExitStatus, String, String) {
     )
 }
 
-/// The JSON echo server binary on a free port, killed when dropped.
-struct JsonServer {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl JsonServer {
-    fn start() -> JsonServer {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_plainws"))
-            .args(["--addr", &addr.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the JSON echo server");
-        // The server logs to standard error, its banner first.
-        let mut log = BufReader::new(child.stderr.take().unwrap());
-        let mut banner = String::new();
-        log.read_line(&mut banner).unwrap();
-        assert!(banner.contains("/echo"), "{banner}");
-        // Keep reading its log so that it never writes to a closed pipe.
-        thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
-        JsonServer { child, addr }
-    }
-
-    fn url(&self) -> String {
-        format!("ws://{}/echo", self.addr)
-    }
-}
-
-impl Drop for JsonServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::JsonServer;
 
 /// A plainws server in this process: `handler` runs on each accepted
 /// connection after the handshake; the request's headers are recorded.
@@ -292,7 +254,7 @@ fn bad_options_exit_2_saying_why() {
 
 #[test]
 fn pipes_commands_to_the_json_server_and_writes_each_reply_on_its_own_line() {
-    let server = JsonServer::start();
+    let server = JsonServer::start(&[]);
     let mut client = Client::start(&[&server.url()]);
     for i in 0..50 {
         client.send_line(&format!(r#"{{"cmd":"{i}"}}"#));
@@ -308,7 +270,7 @@ fn pipes_commands_to_the_json_server_and_writes_each_reply_on_its_own_line() {
 
 #[test]
 fn wait_replies_lets_a_whole_pipeline_through() {
-    let server = JsonServer::start();
+    let server = JsonServer::start(&[]);
     let input: String = (0..50).map(|i| format!("{{\"cmd\":\"{i}\"}}\n")).collect();
     let (status, stdout, stderr) = run(&["--wait-replies", &server.url()], &input);
     assert!(status.success(), "{stderr}");
@@ -410,7 +372,7 @@ fn input_that_is_not_utf8_fails_after_closing() {
 
 #[test]
 fn a_refused_handshake_exits_1_with_the_status_line() {
-    let server = JsonServer::start();
+    let server = JsonServer::start(&[]);
     let url = format!("ws://{}/elsewhere", server.addr);
     let (status, stdout, stderr) = run(&[&url], "");
     assert_eq!(status.code(), Some(1));
@@ -438,7 +400,7 @@ fn a_refused_connection_exits_1() {
 
 #[test]
 fn a_server_that_vanishes_mid_session_is_an_error() {
-    let mut server = JsonServer::start();
+    let mut server = JsonServer::start(&[]);
     let mut client = Client::start(&[&server.url()]);
     client.send_line(r#"{"cmd":"before"}"#);
     assert_eq!(

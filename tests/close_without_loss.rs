@@ -9,53 +9,14 @@
 //! commands and the Close together.
 #![cfg(feature = "json")]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
-
-struct JsonServer {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for JsonServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_json_server() -> JsonServer {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plainws"))
-        .args(["--addr", &addr.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the JSON echo server");
-    // The log (on standard error) starts with the banner.
-    let log = child.stderr.take().expect("stderr");
-    // Keep reading the log so that it never blocks the server.
-    let (ready_tx, ready) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        let mut ready_tx = Some(ready_tx);
-        for _ in BufReader::new(log).lines().map_while(Result::ok) {
-            if let Some(tx) = ready_tx.take() {
-                let _ = tx.send(());
-            }
-        }
-    });
-    ready
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the server's banner");
-    JsonServer { child, addr }
-}
 
 /// A masked client frame.
 fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
@@ -198,7 +159,7 @@ fn lost_replies(addr: SocketAddr, connections: usize, count: usize, close_frame:
 
 #[test]
 fn send_then_close_at_once_loses_no_reply() {
-    let server = start_json_server();
+    let server = common::JsonServer::start(&[]);
     assert_eq!(
         lost_replies(server.addr, 1000, 1, true),
         0,
@@ -213,7 +174,7 @@ fn send_then_close_at_once_loses_no_reply() {
 
 #[test]
 fn half_close_after_pipelined_commands_loses_no_reply() {
-    let server = start_json_server();
+    let server = common::JsonServer::start(&[]);
     assert_eq!(send_then_end(server.addr, 0, 50, false), 50);
     assert_eq!(lost_replies(server.addr, 200, 5, false), 0);
 }

@@ -4,6 +4,8 @@
 //! between fragments, and Pings are answered after our Close until the
 //! peer's arrives (RFC 6455 §5.4, §5.5.2).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
@@ -88,27 +90,6 @@ fn serve_one(
     (addr, handle)
 }
 
-fn raw_client(addr: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    stream
-        .write_all(
-            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        )
-        .expect("request");
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).expect("response");
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101 "));
-    stream
-}
-
 const THREADS: usize = 8;
 const MESSAGES: usize = 150;
 
@@ -157,7 +138,7 @@ fn fragmented_messages_from_many_threads_never_interleave() {
         while receiver.recv().is_ok() {}
     });
 
-    let mut stream = raw_client(addr);
+    let mut stream = common::upgraded_stream(addr, "/");
     let mut open: Option<(u8, Vec<u8>)> = None;
     let mut messages: Vec<Vec<String>> = vec![Vec::new(); THREADS];
     let mut pings = 0;
@@ -238,7 +219,7 @@ fn fragment_misuse_is_refused_with_nothing_sent() {
         let mut ws = ws;
         while ws.recv().is_ok() {}
     });
-    let mut stream = raw_client(addr);
+    let mut stream = common::upgraded_stream(addr, "/");
     let frames: Vec<WireFrame> = (0..4)
         .map(|_| read_frame(&mut stream).expect("a frame"))
         .collect();
@@ -352,7 +333,7 @@ fn replies_from_other_threads_go_out_before_the_close_reply() {
         drop(receiver);
         writer.join().expect("the writer");
     });
-    let mut stream = raw_client(addr);
+    let mut stream = common::upgraded_stream(addr, "/");
     let mut bytes = Vec::new();
     for i in 0..10 {
         bytes.extend(masked_client_frame(0x1, format!("m{i}").as_bytes()));

@@ -3,32 +3,14 @@
 //! socket) is shut down at the socket, not waited for, and well-behaved
 //! clients get their 1001 at once.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use plainws::{Message, Server, ServerOptions};
-
-fn open(addr: SocketAddr, path: &str) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).expect("request");
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).expect("response");
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101 "));
-    stream
-}
 
 #[test]
 fn shutdown_returns_within_its_bound_with_a_client_that_never_reads() {
@@ -61,13 +43,13 @@ fn shutdown_returns_within_its_bound_with_a_client_that_never_reads() {
     });
 
     // A client that never reads: the server's writes fill its socket.
-    let mut stuck = open(addr, "/");
+    let mut stuck = common::upgraded_stream(addr, "/");
     stuck
         .write_all(&[0x81, 0x88, 0, 0, 0, 0])
         .and_then(|()| stuck.write_all(b"flood me"))
         .expect("the flood request");
     // Well-behaved clients.
-    let mut good: Vec<TcpStream> = (0..4).map(|_| open(addr, "/")).collect();
+    let mut good: Vec<TcpStream> = (0..4).map(|_| common::upgraded_stream(addr, "/")).collect();
     for client in &mut good {
         client
             .write_all(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i'])

@@ -27,20 +27,25 @@ pub fn json_reply(text: &str) -> Option<String> {
     serde_json::to_string(&output).ok()
 }
 
-/// Command line of every echo server: `<bin> ADDR [--json]`.
+/// Command line of every echo server: `<bin> ADDR [--json] [--batched]`.
 pub struct ServerArgs {
     pub addr: String,
     /// Answer text messages like the Go seed instead of echoing them.
     pub json: bool,
+    /// Reply without flushing; flush when the input is exhausted
+    /// (`ws-tungstenite` only).
+    pub batched: bool,
 }
 
 impl ServerArgs {
     pub fn from_env() -> ServerArgs {
         let mut addr = None;
         let mut json = false;
+        let mut batched = false;
         for arg in std::env::args().skip(1) {
             match arg.as_str() {
                 "--json" => json = true,
+                "--batched" => batched = true,
                 _ if addr.is_none() && !arg.starts_with('-') => addr = Some(arg),
                 _ => usage(),
             }
@@ -48,17 +53,19 @@ impl ServerArgs {
         ServerArgs {
             addr: addr.unwrap_or_else(|| usage()),
             json,
+            batched,
         }
     }
 }
 
 fn usage() -> ! {
     let bin = std::env::args().next().unwrap_or_default();
-    eprintln!("usage: {bin} ADDR [--json]   (e.g. {bin} 127.0.0.1:9100)");
+    eprintln!("usage: {bin} ADDR [--json] [--batched]   (e.g. {bin} 127.0.0.1:9100)");
     eprintln!("  echoes text and binary messages on every path;");
     eprintln!(
         "  --json: answers {{\"cmd\":\"x\"}} with {{\"cmd\":\"Thanks for your message: x\"}}"
     );
+    eprintln!("  --batched (ws-tungstenite): replies flushed once the input is exhausted");
     std::process::exit(2)
 }
 

@@ -38,6 +38,10 @@ pub struct Config {
     pub idle_conns: usize,
     /// How long the idle workload keeps its connections open after measuring.
     pub hold: Duration,
+    /// A text message the server sends first on every connection (the
+    /// README's server says "welcome"): awaited and checked after the
+    /// handshake, before the workload starts.
+    pub greeting: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +98,7 @@ impl Workload {
             size,
             idle_conns: 2000,
             hold: Duration::ZERO,
+            greeting: None,
         }
     }
 }
@@ -297,6 +302,22 @@ fn connect(cfg: &Config) -> io::Result<Conn> {
         return Err(proto(&format!("bad Sec-WebSocket-Accept: {accept:?}")));
     }
     rx.consume(head_len);
+    if let Some(greeting) = &cfg.greeting {
+        // Nothing is sent yet, so the first message must be the greeting.
+        let f = loop {
+            if let Some(f) = parse_frame(rx.data())? {
+                break f;
+            }
+            rx.fill(&mut stream)?;
+        };
+        if !f.fin
+            || f.opcode != OP_TEXT
+            || &rx.data()[f.payload_start..f.end] != greeting.as_bytes()
+        {
+            return Err(proto(&format!("expected the greeting {greeting:?} first")));
+        }
+        rx.consume(f.end);
+    }
     Ok(Conn {
         stream,
         rx,

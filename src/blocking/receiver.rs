@@ -103,7 +103,40 @@ impl Receiver {
                     Err(error) => return Err(self.end_with(error)),
                 }
             }
+            if let Some(message) = self.read_direct()? {
+                return self.deliver(message);
+            }
             self.fill()?;
+        }
+    }
+
+    /// Reads a large binary payload straight into its message, when the
+    /// core offers to (see `Connection::direct_read`). Returns a message
+    /// if the bytes completed one; when nothing was read (a timeout, the
+    /// end of the stream, an error), `fill` reads again and handles it.
+    fn read_direct(&mut self) -> Result<Option<Message>> {
+        let Some(mut direct) = self.shared.lock_core()?.conn.direct_read() else {
+            return Ok(None);
+        };
+        // About to block: whatever waits for us goes out first.
+        let ready = self
+            .batch(false)
+            .and_then(|()| self.write_answers())
+            .and_then(|()| self.next_timeout())
+            .and_then(|timeout| self.set_read_timeout(timeout));
+        let filled = match ready {
+            Ok(()) => self.stream.read(direct.space()).unwrap_or(0),
+            Err(_) => 0,
+        };
+        let outcome = self
+            .shared
+            .lock_core()?
+            .conn
+            .finish_direct_read(direct, filled);
+        ready?;
+        match outcome {
+            Ok(message) => Ok(message),
+            Err(error) => Err(self.end_with(error)),
         }
     }
 

@@ -54,7 +54,13 @@ pub struct FrameDecoder {
     /// A Text or Binary frame without FIN was seen and its message has not
     /// ended (RFC 6455 §5.4).
     in_message: bool,
+    /// RSV1 may mark a compressed message (permessage-deflate negotiated).
+    allow_rsv1: bool,
 }
+
+/// RSV1 in [`FrameHeader::rsv`]: the "Per-Message Compressed" bit of
+/// permessage-deflate (RFC 7692 §6).
+pub const RSV1: u8 = 0b100;
 
 impl FrameDecoder {
     /// A decoder for the frames a `role` endpoint receives.
@@ -66,7 +72,14 @@ impl FrameDecoder {
             head_filled: 0,
             current: None,
             in_message: false,
+            allow_rsv1: false,
         }
+    }
+
+    /// Accepts RSV1 on the first frame of a data message, as permessage-
+    /// deflate defines it (RFC 7692 §6); anywhere else it stays a 1002.
+    pub fn allow_compressed(&mut self) {
+        self.allow_rsv1 = true;
     }
 
     /// Decodes the next step from `input`, unmasking payload in place.
@@ -84,6 +97,14 @@ impl FrameDecoder {
     /// Whether the decoder stands between frames (no partial header or payload).
     pub fn is_between_frames(&self) -> bool {
         self.current.is_none() && self.head_filled == 0
+    }
+
+    /// The bytes still to come of the current data frame's payload, when
+    /// the decoder stands inside one (not a control frame's).
+    pub fn data_payload_remaining(&self) -> Option<u64> {
+        self.current
+            .filter(|current| !current.header.opcode.is_control())
+            .map(|current| current.header.payload_len - current.done)
     }
 
     /// Whether a fragmented message has started and not ended.
@@ -165,13 +186,20 @@ impl FrameDecoder {
         let len7 = b1 & 0x7F;
 
         // §5.2: "MUST be 0 unless an extension is negotiated that defines
-        // meanings for non-zero values."
-        if rsv != 0 {
+        // meanings for non-zero values." permessage-deflate defines RSV1
+        // (RFC 7692 §6): set on the first frame of a compressed message.
+        if rsv & !RSV1 != 0 || (rsv & RSV1 != 0 && !self.allow_rsv1) {
             return Err(Error::ReservedBitsSet);
         }
         // §5.2: "If an unknown opcode is received, the receiving endpoint
         // MUST _Fail the WebSocket Connection_."
         let opcode = Opcode::from_bits(b0 & 0x0F).ok_or(Error::ReservedOpcode(b0 & 0x0F))?;
+        // RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message
+        // Compressed" bit of control frames and non-first fragments of a
+        // data message."
+        if rsv & RSV1 != 0 && !matches!(opcode, Opcode::Text | Opcode::Binary) {
+            return Err(Error::ReservedBitsSet);
+        }
         // §5.5: "All control frames MUST have a payload length of 125 bytes
         // or less and MUST NOT be fragmented."
         if opcode.is_control() {

@@ -51,6 +51,9 @@ pub struct MessageAssembler {
     text: String,
     utf8: Utf8Validator,
     binary: Vec<u8>,
+    /// Zeroed bytes at the end of `binary` that are not message data yet:
+    /// room a driver read into directly and did not fill.
+    binary_spare: usize,
     /// The payload of the control frame being read (at most 125 bytes).
     control: Vec<u8>,
 }
@@ -68,6 +71,7 @@ impl MessageAssembler {
             text: String::new(),
             utf8: Utf8Validator::new(),
             binary: Vec::new(),
+            binary_spare: 0,
             control: Vec::new(),
         }
     }
@@ -118,7 +122,11 @@ impl MessageAssembler {
                 .utf8
                 .feed(data, &mut self.text)
                 .map_err(|_| Error::InvalidUtf8)?,
-            Partial::Binary => self.binary.extend_from_slice(data),
+            Partial::Binary if !data.is_empty() => {
+                self.drop_spare();
+                self.binary.extend_from_slice(data);
+            }
+            Partial::Binary => {}
             Partial::None => {}
         }
         if !frame_end {
@@ -136,10 +144,52 @@ impl MessageAssembler {
                 self.utf8.reset();
                 Message::Text(core::mem::take(&mut self.text))
             }
-            Partial::Binary => Message::Binary(core::mem::take(&mut self.binary)),
+            Partial::Binary => {
+                self.drop_spare();
+                Message::Binary(core::mem::take(&mut self.binary))
+            }
             Partial::None => return Ok(None),
         };
         Ok(Some(message))
+    }
+
+    /// The binary message's buffer, lent out so that a driver can read the
+    /// current frame's payload straight into it (see
+    /// [`MessageReader::begin_direct_read`](crate::sansio::reader::MessageReader::begin_direct_read)),
+    /// with the length of the message so far: bytes past it are zeroed
+    /// room left from an earlier loan. `None` unless a binary frame's
+    /// payload is arriving.
+    pub fn lend_binary(&mut self) -> Option<(Vec<u8>, usize)> {
+        let frame = self.frame?;
+        if frame.opcode.is_control() || !matches!(self.partial, Partial::Binary) {
+            return None;
+        }
+        let len = self.binary.len() - self.binary_spare;
+        self.binary_spare = 0;
+        Some((core::mem::take(&mut self.binary), len))
+    }
+
+    /// Takes the lent buffer back with the message now `len` bytes long
+    /// (the new payload bytes already unmasked in place, as
+    /// [`on_payload`](Self::on_payload) would have appended them; anything
+    /// past `len` is zeroed room kept for the next loan). Returns a message
+    /// when they completed one.
+    pub fn return_binary(
+        &mut self,
+        binary: Vec<u8>,
+        len: usize,
+        frame_end: bool,
+    ) -> Result<Option<Message>> {
+        self.binary_spare = binary.len().saturating_sub(len);
+        self.binary = binary;
+        self.on_payload(&[], frame_end)
+    }
+
+    /// Drops the zeroed room past the message's data.
+    fn drop_spare(&mut self) {
+        let len = self.binary.len() - self.binary_spare;
+        self.binary.truncate(len);
+        self.binary_spare = 0;
     }
 
     /// Adds one fragment of `len` bytes to the message, within the limits.

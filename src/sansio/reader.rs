@@ -25,6 +25,23 @@ pub struct MessageReader {
     trace: Option<FrameTrace>,
 }
 
+/// A message buffer lent to a driver to read payload bytes into (see
+/// [`MessageReader::begin_direct_read`]).
+#[derive(Debug)]
+pub struct DirectRead {
+    buf: Vec<u8>,
+    /// The space lent is `buf[start..end]`.
+    start: usize,
+    end: usize,
+}
+
+impl DirectRead {
+    /// Where the driver reads the next payload bytes to.
+    pub fn space(&mut self) -> &mut [u8] {
+        &mut self.buf[self.start..self.end]
+    }
+}
+
 /// A received frame as a trace shows it.
 #[derive(Debug, Clone)]
 pub struct FrameTrace {
@@ -94,6 +111,63 @@ impl MessageReader {
                 }
             }
         }
+    }
+
+    /// When the next bytes of the stream are the payload of a binary frame
+    /// with at least `min` bytes still to come, lends out the message's
+    /// buffer with room for up to `max` of them, so that a driver reads
+    /// them straight where they belong: no copy from a read buffer, and the
+    /// buffer reserved once for the rest of the frame (whose length already
+    /// passed the limits at its header) instead of growing step by step.
+    /// Give it back with [`end_direct_read`](Self::end_direct_read) before
+    /// anything else is fed. `None` when tracing, for text (validated
+    /// piece by piece as it is copied), or when less remains.
+    pub fn begin_direct_read(&mut self, min: usize, max: usize) -> Option<DirectRead> {
+        if self.trace.is_some() {
+            return None;
+        }
+        let remaining = self.decoder.data_payload_remaining()?;
+        if remaining < min as u64 {
+            return None;
+        }
+        let (mut buf, start) = self.assembler.lend_binary()?;
+        let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(max);
+        if buf.capacity() < start + want {
+            // Room for the rest of the frame at once (its length passed the
+            // limits at the header): no growth step by step.
+            let rest = usize::try_from(remaining).unwrap_or(usize::MAX);
+            buf.reserve((start + rest).saturating_sub(buf.len()));
+        }
+        if buf.len() < start + want {
+            // Zeroed once: room left unfilled is kept for the next loan.
+            buf.resize(start + want, 0);
+        }
+        Some(DirectRead {
+            buf,
+            start,
+            end: start + want,
+        })
+    }
+
+    /// Takes back what [`begin_direct_read`](Self::begin_direct_read) lent,
+    /// with the first `filled` bytes of its space read from the stream:
+    /// they are unmasked in place and counted as the frame's payload.
+    /// Returns a message when they completed one.
+    pub fn end_direct_read(
+        &mut self,
+        mut read: DirectRead,
+        filled: usize,
+    ) -> Result<Option<Message>> {
+        let end = read.start + filled.min(read.end - read.start);
+        let frame_end = match self.decoder.decode(&mut read.buf[read.start..end]) {
+            Ok((_, Decoded::Payload { frame_end, .. })) => frame_end,
+            Ok(_) => false,
+            Err(e) => {
+                let _ = self.assembler.return_binary(read.buf, read.start, false);
+                return Err(e);
+            }
+        };
+        self.assembler.return_binary(read.buf, end, frame_end)
     }
 
     /// Whether the stream stands between frames.

@@ -23,6 +23,69 @@ pub fn upgrade_request(path: &str) -> String {
     )
 }
 
+/// A TCP connection upgraded by hand with the RFC's request for `path`:
+/// the 101 is read, nothing after it. Reads time out after 20 s.
+pub fn upgraded_stream(addr: SocketAddr, path: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    stream
+        .write_all(upgrade_request(path).as_bytes())
+        .expect("request");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("response");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101 "), "upgraded");
+    stream
+}
+
+/// The JSON echo server binary on a free port, with `extra` arguments;
+/// killed when dropped. Its log (standard error) is read and dropped so
+/// that it never blocks.
+pub struct JsonServer {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl JsonServer {
+    pub fn start(extra: &[&str]) -> JsonServer {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plainws"))
+            .args(["--addr", &addr.to_string()])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the JSON echo server");
+        // The log starts with the banner, once the server listens.
+        let mut log = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+        let mut banner = String::new();
+        log.read_line(&mut banner).expect("the banner");
+        assert!(banner.contains("/echo"), "{banner}");
+        thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
+        JsonServer { child, addr }
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://{}/echo", self.addr)
+    }
+}
+
+impl Drop for JsonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A masked client frame.
 pub fn client_frame(opcode: Opcode, fin: bool, payload: &[u8]) -> Vec<u8> {
     let mut header = FrameHeader::new(opcode, payload.len() as u64, Some(MASK));

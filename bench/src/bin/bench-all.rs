@@ -18,60 +18,124 @@ use plainws_bench::procfs;
 
 const USAGE: &str = "\
 usage: bench-all [--quick] [--rounds N] [--secs S] [--idle-conns N] [--servers LIST]
-  --quick          smoke run (~30 s): 3 rounds, 0.3 s per workload, 300 idle conns
+  --quick          smoke run (~1 min): 3 rounds, 0.3 s per workload, 300 idle conns
   --rounds N       rounds (default 5)
   --secs S         seconds per workload run (default 2)
   --idle-conns N   connections held open by the idle workload (default 2000)
-  --servers LIST   comma-separated subset of tungstenite,fastwebsockets,plainws,go-seed
+  --servers LIST   comma-separated subset of the servers (default all):
+                   tungstenite,tungstenite-batched,fastwebsockets,plainws,
+                   plainws-echo_server,plainws-mio,go-seed
   --no-pin         don't pin the load generator to CPU 0 and the servers to the other CPUs
-Server binaries are looked up next to this executable; go-seed is skipped if absent.";
+Server binaries are looked up next to this executable (bench/run.sh builds them);
+a server whose binary is missing (go-seed without Go) is skipped with a message.";
 
-struct Server {
-    name: &'static str,
+/// A program run as a server: `bin` (a file next to this executable) with
+/// `args`, where [`ADDR`] stands for the listen address.
+struct Program {
     bin: &'static str,
-    port: u16,
-    /// Serves the binary/text echo workloads (the Go seed only does JSON).
-    echo: bool,
-    /// Needs `--json` for the JSON workload (the Go seed always does JSON).
-    json_flag: bool,
-    /// A different program for the JSON workload, started with `--addr ADDR`.
-    json_bin: Option<&'static str>,
+    args: &'static [&'static str],
+    /// A text message the server sends first on every connection.
+    greeting: Option<&'static str>,
 }
 
-const SERVERS: [Server; 4] = [
+/// Placeholder for the listen address in [`Program::args`].
+const ADDR: &str = "{addr}";
+
+/// One column of the table.
+struct Server {
+    name: &'static str,
+    /// What the column measures, printed under the table.
+    what: &'static str,
+    port: u16,
+    /// The program for the echo workloads (small, large, latency) and the
+    /// idle one; `None`: no echo mode, those rows show "—".
+    echo: Option<Program>,
+    /// The program for the JSON workload; `None`: no JSON mode, "—".
+    json: Option<Program>,
+}
+
+impl Server {
+    fn program(&self, w: Workload) -> Option<&Program> {
+        match w {
+            Workload::Json => self.json.as_ref(),
+            Workload::Idle => self.echo.as_ref().or(self.json.as_ref()),
+            Workload::Small | Workload::Large | Workload::Latency => self.echo.as_ref(),
+        }
+    }
+
+    fn programs(&self) -> impl Iterator<Item = &Program> {
+        self.echo.iter().chain(self.json.iter())
+    }
+}
+
+const fn program(bin: &'static str, args: &'static [&'static str]) -> Option<Program> {
+    Some(Program {
+        bin,
+        args,
+        greeting: None,
+    })
+}
+
+const SERVERS: [Server; 7] = [
     Server {
         name: "tungstenite",
-        bin: "ws-tungstenite",
+        what: "tungstenite 0.30, a thread per connection, each reply sent with `send` \
+               (write + flush), as its documentation shows: the baseline",
         port: 9101,
-        echo: true,
-        json_flag: true,
-        json_bin: None,
+        echo: program("ws-tungstenite", &[ADDR]),
+        json: program("ws-tungstenite", &[ADDR, "--json"]),
+    },
+    Server {
+        name: "tungstenite-batched",
+        what: "tungstenite 0.30 tuned (`ws-tungstenite --batched`): replies with `write`, \
+               one `flush` when the input is exhausted (nonblocking socket, `WouldBlock` \
+               from `read`)",
+        port: 9102,
+        echo: program("ws-tungstenite", &[ADDR, "--batched"]),
+        json: program("ws-tungstenite", &[ADDR, "--json", "--batched"]),
     },
     Server {
         name: "fastwebsockets",
-        bin: "ws-fastwebsockets",
-        port: 9102,
-        echo: true,
-        json_flag: true,
-        json_bin: None,
+        what: "fastwebsockets 0.10 on tokio's multi-thread runtime, hyper upgrade",
+        port: 9103,
+        echo: program("ws-fastwebsockets", &[ADDR]),
+        json: program("ws-fastwebsockets", &[ADDR, "--json"]),
     },
     Server {
         name: "plainws",
-        // The project's own programs: the Autobahn echo server for the echo
-        // workloads, the JSON echo server (`cargo run --release`) for JSON.
-        bin: "examples/echo_server",
-        port: 9103,
-        echo: true,
-        json_flag: false,
-        json_bin: Some("plainws"),
+        what: "what a user gets: the README's threaded server (examples/readme_server.rs, \
+               default `Config`, it greets each connection) for the echo workloads; \
+               the JSON echo server `plainws` as shipped for JSON",
+        port: 9104,
+        echo: Some(Program {
+            bin: "examples/readme_server",
+            args: &[ADDR],
+            greeting: Some("welcome"),
+        }),
+        json: program("plainws", &["--addr", ADDR]),
+    },
+    Server {
+        name: "plainws-echo_server",
+        what: "examples/echo_server.rs: the `Server` type (64 KiB thread stacks), default \
+               `Config`; no JSON mode",
+        port: 9105,
+        echo: program("examples/echo_server", &[ADDR]),
+        json: None,
+    },
+    Server {
+        name: "plainws-mio",
+        what: "examples/mio_echo.rs: one thread, a mio event loop driving the sans-I/O core, \
+               default `Config`; no JSON mode",
+        port: 9106,
+        echo: program("examples/mio_echo", &[ADDR]),
+        json: None,
     },
     Server {
         name: "go-seed",
-        bin: "go-seed",
-        port: 9104,
-        echo: false,
-        json_flag: false,
-        json_bin: None,
+        what: "the project's Go seed (golang.org/x/net/websocket): JSON only",
+        port: 9107,
+        echo: None,
+        json: program("go-seed", &[ADDR]),
     },
 ];
 
@@ -214,21 +278,21 @@ fn main() -> ExitCode {
         .filter(|s| {
             // Each invocation starts with fresh logs (runs within it append).
             let _ = fs::remove_file(log_dir.join(format!("{}.log", s.name)));
-            let found = bin_dir.join(s.bin).is_file();
-            if !found {
-                let hint = if s.echo {
-                    "run bench/run.sh"
-                } else {
+            let missing = s.programs().find(|p| !bin_dir.join(p.bin).is_file());
+            if let Some(p) = missing {
+                let hint = if p.bin == "go-seed" {
                     "Go not installed?"
+                } else {
+                    "run bench/run.sh"
                 };
                 eprintln!(
                     "skipping {}: {} not found in {} ({hint})",
                     s.name,
-                    s.bin,
+                    p.bin,
                     bin_dir.display()
                 );
             }
-            found
+            missing.is_none()
         })
         .collect();
 
@@ -239,10 +303,10 @@ fn main() -> ExitCode {
     for round in 1..=opts.rounds {
         for w in Workload::ALL {
             for s in &servers {
-                if !s.echo && w != Workload::Json && w != Workload::Idle {
+                let Some(program) = s.program(w) else {
                     continue;
-                }
-                match run_one(s, w, &opts, &bin_dir, &log_dir, server_cpus) {
+                };
+                match run_one(s, program, w, &opts, &bin_dir, &log_dir, server_cpus) {
                     Ok((r, others)) => {
                         let noisy = if others > NOISY {
                             disturbed += 1;
@@ -251,7 +315,7 @@ fn main() -> ExitCode {
                             String::new()
                         };
                         eprintln!(
-                            "round {round}/{} {:<14} {}{noisy}",
+                            "round {round}/{} {:<19} {}{noisy}",
                             opts.rounds,
                             s.name,
                             r.summary(w)
@@ -263,7 +327,7 @@ fn main() -> ExitCode {
                     Err(e) => {
                         failures += 1;
                         eprintln!(
-                            "round {round}/{} {:<14} {} FAILED: {e} (server log: {})",
+                            "round {round}/{} {:<19} {} FAILED: {e} (server log: {})",
                             opts.rounds,
                             s.name,
                             w.name(),
@@ -294,6 +358,10 @@ fn main() -> ExitCode {
          latency: 1 conn, 32 B ping-pong; CPU = server utime+stime.\n"
     );
     print_table(&servers, &results);
+    println!("\n— : the server has no mode for that workload. Columns:");
+    for s in &servers {
+        println!("- `{}`: {}", s.name, s.what);
+    }
     if disturbed > 0 {
         println!(
             "\n**Warning**: in {disturbed} run(s) other processes used more than \
@@ -340,6 +408,7 @@ fn metrics(w: Workload, r: &Report) -> Vec<(Metric, f64)> {
 
 fn run_one(
     s: &Server,
+    program: &Program,
     w: Workload,
     opts: &Options,
     bin_dir: &Path,
@@ -347,19 +416,15 @@ fn run_one(
     cpus: Option<libc::cpu_set_t>,
 ) -> Result<(Report, f64), String> {
     let addr = format!("127.0.0.1:{}", s.port);
-    let mut args = vec![addr.as_str()];
-    let mut bin = s.bin;
-    if w == Workload::Json {
-        if let Some(json_bin) = s.json_bin {
-            bin = json_bin;
-            args.insert(0, "--addr");
-        } else if s.json_flag {
-            args.push("--json");
-        }
-    }
+    let args: Vec<&str> = program
+        .args
+        .iter()
+        .map(|&a| if a == ADDR { addr.as_str() } else { a })
+        .collect();
     let log = log_dir.join(format!("{}.log", s.name));
-    let server = ServerProcess::start(&bin_dir.join(bin), &args, &log, cpus)?;
+    let server = ServerProcess::start(&bin_dir.join(program.bin), &args, &addr, &log, cpus)?;
     let mut cfg = w.config(&addr);
+    cfg.greeting = program.greeting.map(String::from);
     cfg.pid = Some(server.child.id());
     cfg.duration = Duration::from_secs_f64(opts.secs);
     cfg.idle_conns = opts.idle_conns;
@@ -405,20 +470,15 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `program args` and waits until it accepts connections on `args[0]`.
+    /// Starts `program args` and waits until it accepts connections on `addr`.
     fn start(
         program: &Path,
         args: &[&str],
+        addr: &str,
         log: &Path,
         cpus: Option<libc::cpu_set_t>,
     ) -> Result<ServerProcess, String> {
         let name = program.file_name().unwrap_or_default().to_string_lossy();
-        // The address is the argument that parses as one (`--addr ADDR` or `ADDR`).
-        let addr = args
-            .iter()
-            .copied()
-            .find(|a| a.parse::<std::net::SocketAddr>().is_ok())
-            .unwrap_or(args[0]);
         let log = File::options()
             .create(true)
             .append(true)

@@ -17,7 +17,8 @@ options:
   --size BYTES      payload size (small/latency 32, large 1048576)
   --idle-conns N    connections for idle (default 2000)
   --path PATH       request path (default /echo)
-  --hold S          idle: keep the connections open S seconds after measuring";
+  --hold S          idle: keep the connections open S seconds after measuring
+  --greeting TEXT   the server sends this text message first on each connection";
 
 fn main() -> ExitCode {
     match parse(std::env::args().skip(1).collect()) {
@@ -72,6 +73,7 @@ fn parse(args: Vec<String>) -> Result<(Workload, load::Config), String> {
                 )
             }
             "--path" => cfg.path = value.clone(),
+            "--greeting" => cfg.greeting = Some(value.clone()),
             _ => return Err(format!("unknown option {flag}")),
         }
     }

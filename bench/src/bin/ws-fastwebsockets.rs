@@ -13,6 +13,10 @@ use tokio::net::TcpListener;
 
 fn main() -> std::io::Result<()> {
     let args = ServerArgs::from_env();
+    if args.batched {
+        eprintln!("ws-fastwebsockets: --batched is ws-tungstenite's option");
+        std::process::exit(2);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_io()
         .build()?;

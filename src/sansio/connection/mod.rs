@@ -55,10 +55,16 @@ use crate::sansio::close::{CloseCode, CloseFrame};
 use crate::sansio::config::{Config, Direction};
 use crate::sansio::frame::{Opcode, Role};
 use crate::sansio::message::Message;
-use crate::sansio::reader::MessageReader;
+use crate::sansio::reader::{DirectRead, MessageReader};
 
 pub use send::FrameHead;
 use timers::Timers;
+
+/// Payloads with at least this much still to come are read straight into
+/// the message ([`Connection::direct_read`]).
+const DIRECT_READ_MIN: usize = 64 << 10;
+/// At most this much is lent for one read.
+const DIRECT_READ_MAX: usize = 256 << 10;
 
 /// Where a client's masking keys come from (RFC 6455 §5.3: "the masking
 /// key MUST be derived from a strong source of entropy"). The blocking
@@ -296,6 +302,41 @@ impl Connection {
         }
         self.failed = true;
         error
+    }
+
+    /// When the next bytes of the stream are a large binary payload (64 KiB
+    /// or more still to come), a buffer to read them straight into, so
+    /// that they are neither copied from a read buffer nor moved as the
+    /// message grows (see [`MessageReader::begin_direct_read`]). The driver
+    /// reads into [`DirectRead::space`], then hands it back with
+    /// [`finish_direct_read`](Self::finish_direct_read) before calling
+    /// anything else that receives.
+    pub fn direct_read(&mut self) -> Option<DirectRead> {
+        if self.is_receive_done() {
+            return None;
+        }
+        self.reader
+            .begin_direct_read(DIRECT_READ_MIN, DIRECT_READ_MAX)
+    }
+
+    /// Takes back a [`direct_read`](Self::direct_read) buffer with `filled`
+    /// bytes read into its space; as [`receive`](Self::receive) for them.
+    pub fn finish_direct_read(
+        &mut self,
+        read: DirectRead,
+        filled: usize,
+    ) -> Result<Option<Message>> {
+        if filled > 0 {
+            self.timers.on_activity();
+        }
+        match self.reader.end_direct_read(read, filled) {
+            Ok(Some(message)) => {
+                self.on_message(&message);
+                Ok(Some(message))
+            }
+            Ok(None) => Ok(None),
+            Err(error) => Err(self.fail(error)),
+        }
     }
 
     /// Reports that the peer's byte stream ended. Returns

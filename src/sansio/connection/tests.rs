@@ -511,3 +511,90 @@ fn input_split_anywhere_gives_the_same_messages_and_replies() {
         );
     }
 }
+
+/// Feeds `input` to `conn` as a driver with direct reads would: whatever
+/// the core lends is filled from the input `chunk` bytes at a time, the
+/// rest goes through `receive`.
+fn receive_with_direct_reads(
+    conn: &mut Connection,
+    input: &[u8],
+    chunk: usize,
+) -> (Vec<Message>, usize) {
+    let mut messages = Vec::new();
+    let mut direct = 0;
+    let mut at = 0;
+    while at < input.len() {
+        if let Some(mut read) = conn.direct_read() {
+            let space = read.space();
+            let n = space.len().min(chunk).min(input.len() - at);
+            space[..n].copy_from_slice(&input[at..at + n]);
+            at += n;
+            direct += n;
+            messages.extend(conn.finish_direct_read(read, n).expect("valid"));
+            continue;
+        }
+        let end = (at + chunk).min(input.len());
+        let mut piece = input[at..end].to_vec();
+        at = end;
+        messages.extend(receive_all(conn, core::mem::take(&mut piece)).expect("valid"));
+    }
+    (messages, direct)
+}
+
+#[test]
+fn large_binary_payloads_read_straight_into_the_message_match_the_copying_path() {
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let mut input = from_client(Opcode::Binary, &big[..100_000], false);
+    input.extend(from_client(Opcode::Ping, b"between", true));
+    input.extend(from_client(Opcode::Continuation, &big[100_000..], true));
+    input.extend(from_client(Opcode::Text, b"after", true));
+    for chunk in [1, 7, 4096, 65_536, 70_001, 1 << 20] {
+        let mut server = server();
+        let (messages, direct) = receive_with_direct_reads(&mut server, &input, chunk);
+        // A driver only asks when its read buffer is empty: with the whole
+        // input in one piece, everything goes through `receive`.
+        assert_eq!(direct > 0, chunk < input.len(), "direct bytes: {direct}");
+        assert_eq!(
+            messages,
+            [
+                Message::Ping(b"between".to_vec()),
+                Message::Binary(big.clone()),
+                Message::Text("after".into()),
+            ],
+            "chunk {chunk}"
+        );
+        assert_eq!(
+            sent(&mut server),
+            [(Opcode::Pong, true, b"between".to_vec())]
+        );
+    }
+}
+
+#[test]
+fn a_direct_read_is_offered_only_for_large_binary_payloads() {
+    let mut server = server();
+    assert!(server.direct_read().is_none(), "nothing under way");
+    // A text payload is validated as it is copied: no direct read.
+    let text = "é".repeat(50_000);
+    let frame = from_client(Opcode::Text, text.as_bytes(), true);
+    receive_all(&mut server, frame[..20].to_vec()).expect("valid");
+    assert!(server.direct_read().is_none(), "text");
+    // A small binary payload: not worth it.
+    let mut server = self::server();
+    let frame = from_client(Opcode::Binary, &[1; 1000], true);
+    receive_all(&mut server, frame[..20].to_vec()).expect("valid");
+    assert!(server.direct_read().is_none(), "small");
+}
+
+#[test]
+fn a_message_over_the_limit_fails_before_any_direct_read() {
+    let config = Config {
+        max_message_size: 100_000,
+        ..Config::default()
+    };
+    let mut server = Connection::server(config);
+    let frame = from_client(Opcode::Binary, &vec![0; 200_000], true);
+    let error = receive_all(&mut server, frame[..20].to_vec()).expect_err("too large");
+    assert!(matches!(error, Error::MessageTooLarge { .. }));
+    assert!(server.direct_read().is_none());
+}

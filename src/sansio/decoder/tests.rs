@@ -133,6 +133,63 @@ fn rejects_reserved_bits() {
     }
 }
 
+/// Decodes `bytes` whole with RSV1 allowed (permessage-deflate).
+fn decode_compressed(bytes: &[u8]) -> Result<Vec<Frame>> {
+    let mut decoder = FrameDecoder::new(Role::Server, 100);
+    decoder.allow_compressed();
+    let mut bytes = bytes.to_vec();
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let (used, step) = decoder.decode(&mut bytes[at..])?;
+        at += used;
+        match step {
+            Decoded::Header(h) => frames.push((h, Vec::new())),
+            Decoded::Payload { data, .. } => frames.last_mut().expect("a header").1.extend(data),
+            Decoded::NeedMore => break,
+        }
+    }
+    Ok(frames)
+}
+
+#[test]
+fn rsv1_marks_the_first_frame_of_a_compressed_message_only_once_negotiated() {
+    let mut first = encode(Opcode::Text, false, b"x", Some(KEY));
+    first[0] |= 0x40;
+    // RFC 7692 §6: allowed on the first frame of a data message...
+    let frames = decode_compressed(&first).expect("allowed");
+    assert_eq!(frames[0].0.rsv, 0b100);
+    // ...but a 1002 without the extension,
+    assert!(matches!(
+        decode_all(Role::Server, 100, &first, 1),
+        Err(Error::ReservedBitsSet)
+    ));
+    // on a continuation or a control frame (§6.1),
+    for (opcode, fin) in [
+        (Opcode::Continuation, true),
+        (Opcode::Ping, true),
+        (Opcode::Close, true),
+    ] {
+        let mut bytes = encode(Opcode::Text, false, b"x", Some(KEY));
+        let mut next = encode(opcode, fin, b"", Some(KEY));
+        next[0] |= 0x40;
+        bytes.extend(next);
+        assert!(
+            matches!(decode_compressed(&bytes), Err(Error::ReservedBitsSet)),
+            "{opcode:?}"
+        );
+    }
+    // and RSV2 or RSV3 stay refused.
+    for rsv in [0x20u8, 0x10] {
+        let mut bytes = encode(Opcode::Binary, true, b"x", Some(KEY));
+        bytes[0] |= rsv;
+        assert!(matches!(
+            decode_compressed(&bytes),
+            Err(Error::ReservedBitsSet)
+        ));
+    }
+}
+
 #[test]
 fn rejects_reserved_opcodes_from_two_bytes() {
     for op in [3u8, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] {
