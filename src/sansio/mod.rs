@@ -20,6 +20,7 @@
 pub mod close;
 pub mod config;
 pub mod decoder;
+pub mod deflate;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
