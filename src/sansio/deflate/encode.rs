@@ -16,8 +16,11 @@ pub(super) const LITLEN_USED: usize = 286;
 /// Distance symbols an encoder uses: 0..=29.
 pub(super) const DIST_USED: usize = 30;
 
-/// One LZ77 symbol, packed: a literal byte (`< 256`), or [`MATCH`] with
-/// `(length - 3) << 16 | (distance - 1)`.
+/// One LZ77 symbol, packed: a literal byte (`< 256`), or a match with
+/// [`MATCH`] set and the symbols and extra bits of its length and
+/// distance (§3.2.5) worked out once, by [`match_symbol`]:
+/// bits 26–30 the length symbol minus 257, 21–25 the length's extra
+/// bits, 16–20 the distance symbol, 0–12 the distance's extra bits.
 pub(super) type Symbol = u32;
 /// The flag of a match [`Symbol`].
 pub(super) const MATCH: u32 = 1 << 31;
@@ -26,7 +29,23 @@ pub(super) const MATCH: u32 = 1 << 31;
 /// (1..=32768).
 #[inline(always)]
 pub(super) fn match_symbol(length: usize, distance: usize) -> Symbol {
-    MATCH | ((length as u32 - 3) << 16) | (distance as u32 - 1)
+    let ls = length_symbol(length);
+    let lx = length - usize::from(LENGTH_BASE[ls]);
+    let ds = dist_symbol(distance);
+    let dx = distance - usize::from(DIST_BASE[ds]);
+    MATCH | (ls as u32) << 26 | (lx as u32) << 21 | (ds as u32) << 16 | dx as u32
+}
+
+/// The parts of a match symbol: length symbol (minus 257), its extra
+/// bits, distance symbol, its extra bits.
+#[inline(always)]
+fn unpack(symbol: Symbol) -> (usize, u32, usize, u32) {
+    (
+        ((symbol >> 26) & 31) as usize,
+        (symbol >> 21) & 31,
+        ((symbol >> 16) & 31) as usize,
+        symbol & 0x1fff,
+    )
 }
 
 /// Appends bits to a `Vec<u8>`, least significant first (§3.1.1).
@@ -330,10 +349,13 @@ impl BlockEncoder {
         if symbol & MATCH == 0 {
             self.litlen_freq[(symbol & 0xff) as usize] += 1;
         } else {
-            let length = ((symbol >> 16) & 0xff) as usize + 3;
-            let distance = (symbol & 0xffff) as usize + 1;
-            self.litlen_freq[257 + length_symbol(length)] += 1;
-            self.dist_freq[dist_symbol(distance) % DIST_USED] += 1;
+            let (ls, _, ds, _) = unpack(symbol);
+            if let Some(freq) = self.litlen_freq.get_mut(257 + ls) {
+                *freq += 1;
+            }
+            if let Some(freq) = self.dist_freq.get_mut(ds) {
+                *freq += 1;
+            }
         }
     }
 
@@ -536,19 +558,22 @@ fn write_symbols(
             w.put(u32::from(litlen.codes[s]), u32::from(litlen.lengths[s]));
             continue;
         }
-        let length = ((symbol >> 16) & 0xff) as usize + 3;
-        let distance = (symbol & 0xffff) as usize + 1;
-        let ls = length_symbol(length);
+        let (ls, lx, ds, dx) = unpack(symbol);
         let s = 257 + ls;
-        let extra = u32::from(LENGTH_EXTRA[ls]);
-        let code = u32::from(litlen.codes[s])
-            | ((length - usize::from(LENGTH_BASE[ls])) as u32) << litlen.lengths[s];
-        w.put(code, u32::from(litlen.lengths[s]) + extra);
-        let ds = dist_symbol(distance) % DIST_USED;
-        let dextra = u32::from(DIST_EXTRA[ds]);
-        let dbase = usize::from(DIST_BASE[ds]);
-        let code = u32::from(dist.codes[ds]) | ((distance - dbase) as u32) << dist.lengths[ds];
-        w.put(code, u32::from(dist.lengths[ds]) + dextra);
+        let (Some(&code), Some(&len), Some(&extra)) = (
+            litlen.codes.get(s),
+            litlen.lengths.get(s),
+            LENGTH_EXTRA.get(ls),
+        ) else {
+            continue;
+        };
+        w.put(u32::from(code) | lx << len, u32::from(len + extra));
+        let (Some(&code), Some(&len), Some(&extra)) =
+            (dist.codes.get(ds), dist.lengths.get(ds), DIST_EXTRA.get(ds))
+        else {
+            continue;
+        };
+        w.put(u32::from(code) | dx << len, u32::from(len + extra));
     }
     w.put(
         u32::from(litlen.codes[END_OF_BLOCK]),

@@ -4,7 +4,7 @@
 //! §3.1.1: "Huffman codes are packed starting with the most-significant
 //! bit of the code", into a stream read from each byte's least significant
 //! bit. So the next `n` bits of the stream, read as a number, are the code
-//! reversed. A table indexed by the next [`FAST_BITS`] bits gives the
+//! reversed. A table indexed by the next `BITS` bits gives the
 //! symbol and length of every code up to that long; a longer code (rare:
 //! the symbols an encoder thought rarest) is decoded one bit at a time from
 //! the per-length counts, as §3.2.2 assigns the codes.
@@ -14,14 +14,9 @@
 
 use crate::sansio::deflate::tables::MAX_CODE_LENGTH;
 
-/// Bits of the first lookup.
-pub(super) const FAST_BITS: u32 = 10;
-const FAST_SIZE: usize = 1 << FAST_BITS;
-const FAST_MASK: u64 = FAST_SIZE as u64 - 1;
-
 /// A table entry with no code: the bits match no code of the set.
 const NO_CODE: u16 = 0;
-/// A table entry whose code is longer than [`FAST_BITS`].
+/// A table entry whose code is longer than the table's bits.
 const LONG_CODE: u16 = 1 << 15;
 
 /// One decoding step's answer.
@@ -45,23 +40,28 @@ pub(super) enum BuildError {
     Incomplete,
 }
 
-/// A decoder for one Huffman code over at most `N` symbols.
+/// A decoder for one Huffman code over at most `N` symbols, whose first
+/// lookup uses `BITS` bits (`SIZE` = 2^`BITS` entries): 10 for the
+/// literal/length code, 8 for distances, 7 (every code) for code lengths.
 #[derive(Clone)]
-pub(super) struct HuffmanDecoder<const N: usize> {
-    /// Indexed by the next [`FAST_BITS`] bits: `symbol << 4 | length`, or
+pub(super) struct HuffmanDecoder<const N: usize, const BITS: u32, const SIZE: usize> {
+    /// Indexed by the next `BITS` bits: `symbol << 4 | length`, or
     /// [`NO_CODE`], or [`LONG_CODE`].
-    fast: [u16; FAST_SIZE],
+    fast: [u16; SIZE],
     /// How many codes have each length 0..=15 (index 0 unused).
     count: [u16; MAX_CODE_LENGTH + 1],
     /// The symbols in code order: by length, then by symbol value (§3.2.2).
     sorted: [u16; N],
 }
 
-impl<const N: usize> HuffmanDecoder<N> {
+impl<const N: usize, const BITS: u32, const SIZE: usize> HuffmanDecoder<N, BITS, SIZE> {
+    const MASK: u64 = SIZE as u64 - 1;
+
     /// An empty decoder (every lookup is [`Lookup::Invalid`]).
-    pub(super) fn new() -> HuffmanDecoder<N> {
+    pub(super) fn new() -> HuffmanDecoder<N, BITS, SIZE> {
+        debug_assert_eq!(SIZE, 1 << BITS);
         HuffmanDecoder {
-            fast: [NO_CODE; FAST_SIZE],
+            fast: [NO_CODE; SIZE],
             count: [0; MAX_CODE_LENGTH + 1],
             sorted: [0; N],
         }
@@ -106,7 +106,7 @@ impl<const N: usize> HuffmanDecoder<N> {
             offset[len + 1] = offset[len] + self.count[len];
         }
         // Step 3: give codes to the symbols in order of value.
-        self.fast = [NO_CODE; FAST_SIZE];
+        self.fast = [NO_CODE; SIZE];
         let mut next_code = [0u32; MAX_CODE_LENGTH + 1];
         let mut code = 0u32;
         for (len, next) in next_code.iter_mut().enumerate().skip(1) {
@@ -125,16 +125,18 @@ impl<const N: usize> HuffmanDecoder<N> {
             let code = next_code[len];
             next_code[len] += 1;
             let len = len as u32;
-            if len <= FAST_BITS {
+            if len <= BITS {
                 let entry = ((symbol as u16) << 4) | len as u16;
                 let mut at = reverse(code, len) as usize;
-                while at < FAST_SIZE {
-                    self.fast[at] = entry;
+                while let Some(slot) = self.fast.get_mut(at) {
+                    *slot = entry;
                     at += 1 << len;
                 }
             } else {
-                let prefix = reverse(code >> (len - FAST_BITS), FAST_BITS) as usize;
-                self.fast[prefix & (FAST_SIZE - 1)] = LONG_CODE;
+                let prefix = reverse(code >> (len - BITS), BITS) as usize;
+                if let Some(slot) = self.fast.get_mut(prefix) {
+                    *slot = LONG_CODE;
+                }
             }
         }
         Ok(())
@@ -144,7 +146,7 @@ impl<const N: usize> HuffmanDecoder<N> {
     /// stream bits (the rest are zero or the stream's next bits).
     #[inline(always)]
     pub(super) fn decode(&self, bits: u64, avail: u32) -> Lookup {
-        let entry = self.fast[(bits & FAST_MASK) as usize];
+        let entry = self.fast[(bits & Self::MASK) as usize];
         let len = u32::from(entry & 15);
         if len != 0 {
             if len > avail {
@@ -203,7 +205,7 @@ mod tests {
     /// the codes 010, 011, 100, 101, 110, 00, 1110, 1111.
     #[test]
     fn builds_the_rfc_1951_example_code() {
-        let mut decoder = HuffmanDecoder::<8>::new();
+        let mut decoder = HuffmanDecoder::<8, 10, 1024>::new();
         decoder.build(&[3, 3, 3, 3, 3, 2, 4, 4], false).unwrap();
         let codes = [
             (0, 0b010, 3),
@@ -227,7 +229,7 @@ mod tests {
         // Lengths 1, 2, ..., 14, 15, 15: a complete code reaching 15 bits.
         let mut lengths: Vec<u8> = (1..=15).collect();
         lengths.push(15);
-        let mut decoder = HuffmanDecoder::<16>::new();
+        let mut decoder = HuffmanDecoder::<16, 10, 1024>::new();
         decoder.build(&lengths, false).unwrap();
         // Symbol 14 (length 15) has the code 111111111111110, symbol 15
         // the code 111111111111111.
@@ -241,7 +243,7 @@ mod tests {
 
     #[test]
     fn refuses_over_subscribed_and_incomplete_codes() {
-        let mut decoder = HuffmanDecoder::<4>::new();
+        let mut decoder = HuffmanDecoder::<4, 7, 128>::new();
         assert_eq!(
             decoder.build(&[1, 1, 1], false),
             Err(BuildError::OverSubscribed)
@@ -259,7 +261,7 @@ mod tests {
 
     #[test]
     fn a_single_one_bit_code_is_allowed_where_asked() {
-        let mut decoder = HuffmanDecoder::<4>::new();
+        let mut decoder = HuffmanDecoder::<4, 7, 128>::new();
         decoder.build(&[0, 1, 0], true).unwrap();
         assert_eq!(decoder.decode(0, 1), Lookup::Symbol(1, 1));
         assert_eq!(decoder.decode(1, 1), Lookup::Invalid);

@@ -14,7 +14,7 @@
 //! 48 bits), otherwise they wait in the bit buffer for the next piece.
 //!
 //! Memory: the sliding window (2^`window_bits` bytes) and the decoding
-//! tables (about 12 KiB) are allocated once, by [`Inflater::new`], and
+//! tables (about 7 KiB) are allocated once, by [`Inflater::new`], and
 //! reused for every message and block. The output goes to the caller's
 //! `Vec`, grown no further than the message's limit allows.
 //!
@@ -63,13 +63,20 @@ enum State {
     Failed,
 }
 
+/// The literal/length decoder: a first lookup of 10 bits.
+type LitLenDecoder = HuffmanDecoder<LITLEN_SYMBOLS, 10, 1024>;
+/// The distance decoder: a first lookup of 8 bits.
+type DistDecoder = HuffmanDecoder<DIST_SYMBOLS, 8, 256>;
+/// The code-length decoder: every code (at most 7 bits) in one lookup.
+type CodeLengthDecoder = HuffmanDecoder<19, 7, 128>;
+
 /// The decoding tables, allocated once per inflater.
 struct Tables {
-    litlen: HuffmanDecoder<LITLEN_SYMBOLS>,
-    dist: HuffmanDecoder<DIST_SYMBOLS>,
-    fixed_litlen: HuffmanDecoder<LITLEN_SYMBOLS>,
-    fixed_dist: HuffmanDecoder<DIST_SYMBOLS>,
-    code_lengths: HuffmanDecoder<19>,
+    litlen: LitLenDecoder,
+    dist: DistDecoder,
+    fixed_litlen: LitLenDecoder,
+    fixed_dist: DistDecoder,
+    code_lengths: CodeLengthDecoder,
     /// The code lengths being read for a dynamic block: up to 286
     /// literal/length codes then up to 30 distance codes (§3.2.7).
     lengths: [u8; 286 + 30],
@@ -504,6 +511,9 @@ impl Inflater {
             (&tables.litlen, &tables.dist)
         };
         let mut bits = self.bits;
+        // Bytes that may be written with no check: room in `out` that is
+        // also under the limit. Refreshed by `make_room` when it runs out.
+        let mut budget = self.budget(out, limit);
         let result = loop {
             bits.refill(input, at);
             let (symbol, len) = match litlen.decode(bits.buf, bits.count) {
@@ -512,16 +522,15 @@ impl Inflater {
                 Lookup::Invalid => break Err(corrupt("invalid literal/length code")),
             };
             if symbol < 256 {
-                if self.produced >= limit {
-                    break Err(too_large(self.produced + 1, limit));
-                }
-                if out.len() == out.capacity() {
+                if budget == 0 {
                     if let Err(e) = self.make_room(out, 1, limit) {
                         break Err(e);
                     }
+                    budget = self.budget(out, limit);
                 }
                 out.push(symbol as u8);
                 self.produced += 1;
+                budget -= 1;
                 bits.consume(len);
                 continue;
             }
@@ -565,12 +574,16 @@ impl Inflater {
             if distance > self.window.len() || distance > seen {
                 break Err(corrupt("distance too far back"));
             }
-            if let Err(e) = self.make_room(out, length, limit) {
-                break Err(e);
+            if length > budget {
+                if let Err(e) = self.make_room(out, length, limit) {
+                    break Err(e);
+                }
+                budget = self.budget(out, limit);
             }
             bits.consume(used);
             self.copy_match(out, call_start, distance, length);
             self.produced += length as u64;
+            budget -= length;
         };
         self.bits = bits;
         result
@@ -605,6 +618,15 @@ impl Inflater {
             out.extend_from_within(start..start + n);
             left -= n;
         }
+    }
+
+    /// How many bytes fit in `out` without growing it and under the limit.
+    #[inline]
+    #[allow(clippy::ptr_arg)] // the capacity is the point
+    fn budget(&self, out: &Vec<u8>, limit: u64) -> usize {
+        let room = out.capacity() - out.len();
+        let allowed = limit.saturating_sub(self.produced);
+        usize::try_from(allowed).map_or(room, |allowed| room.min(allowed))
     }
 
     /// Makes room in `out` for `n` more bytes of this message, failing if

@@ -23,6 +23,11 @@ pub(super) const HASH_SIZE: usize = 1 << HASH_BITS;
 const MIN_MATCH: usize = 4;
 /// The longest match the format can say (§3.2.5: lengths 3..=258).
 const MAX_MATCH: usize = 258;
+/// Positions inside a match whose hashes are remembered: the first few
+/// after its start and the last few before its end, where the next
+/// repeat most likely starts. More finds a little more and costs more.
+const INSERT_HEAD: usize = 4;
+const INSERT_TAIL: usize = 2;
 
 /// The hash table: for each hash, the last position (in the deflater's
 /// buffer, which never holds more than 65,536 bytes) with those 4 bytes.
@@ -95,17 +100,16 @@ pub(super) fn parse(
             let symbol = match_symbol(len, distance);
             encoder.count(symbol);
             symbols.push(symbol);
-            // Remember the positions inside the match too, so that the
-            // next repeat of any part of it is found (all of them for a
-            // short match, the first and last few for a long one).
+            // Remember some positions inside the match too, so that a
+            // later repeat of part of it can be found.
             let stop = (cur + len).min(last);
             let mut p = cur + 1;
-            let mut limit = stop.min(cur + 16);
+            let mut limit = stop.min(cur + INSERT_HEAD);
             while p < limit {
                 table[hash(read_u32(buf, p))] = p as u16;
                 p += 1;
             }
-            p = p.max(stop.saturating_sub(4));
+            p = p.max(stop.saturating_sub(INSERT_TAIL));
             limit = stop;
             while p < limit {
                 table[hash(read_u32(buf, p))] = p as u16;

@@ -19,7 +19,7 @@
 //!
 //! Memory per connection, allocated once, when the inflater or deflater is
 //! made (never per message): the inflater holds its window (2^w bytes for
-//! the window bits w the peer compresses with) and about 12 KiB of
+//! the window bits w the peer compresses with) and about 7 KiB of
 //! decoding tables; the deflater's sizes are in [`Deflater`]'s docs (at
 //! most 148 KiB, with w = 15).
 
