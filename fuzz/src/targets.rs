@@ -57,6 +57,12 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("utf8", utf8),
     ("connection", connection),
     ("mask", mask),
+    ("inflate", crate::inflate::inflate),
+    ("inflate_split", crate::inflate_split::inflate_split),
+    (
+        "deflate_roundtrip",
+        crate::deflate_roundtrip::deflate_roundtrip,
+    ),
 ];
 
 // ---------------------------------------------------------------------------
@@ -198,7 +204,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
 /// Runs `f` and returns its result with the most heap it held at once
 /// beyond what was live before, or `None` when [`CountingAlloc`] is not
 /// the global allocator.
-fn heap_peak<T>(f: impl FnOnce() -> T) -> (T, Option<usize>) {
+pub(crate) fn heap_peak<T>(f: impl FnOnce() -> T) -> (T, Option<usize>) {
     let installed = {
         let before = HEAP.with(Cell::get).0;
         let probe = std::hint::black_box(Box::new(0u64));

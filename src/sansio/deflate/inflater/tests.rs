@@ -396,3 +396,30 @@ fn corrupt_data_closes_with_1007() {
         "compressed message is corrupt: block type 3 is reserved"
     );
 }
+
+#[test]
+fn the_fuzz_seeds_fail_as_named() {
+    // The bytes of `fuzz/corpus/inflate/seed-oversubscribed-code-lengths`
+    // and `seed-distance-too-far` (tests/fuzz_corpus.rs).
+    assert_eq!(
+        corrupt_with(&[0x04, 0x00, 0x92, 0x00]),
+        "over-subscribed code-length code"
+    );
+    assert_eq!(
+        corrupt_with(&[0x4a, 0x04, 0x42, 0x00, 0x00]),
+        "distance too far back"
+    );
+}
+
+#[test]
+fn a_tail_read_as_more_of_a_block_is_refused() {
+    // Found by the `inflate_differential` fuzz target: an empty stored
+    // block, then a fixed block ("lo") that has no end: the tail
+    // `00 00 ff ff` is decoded as more symbols, and the message does not
+    // end on a block boundary.
+    let payload = [0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0x07, 0x6c];
+    assert_eq!(
+        corrupt_with(&payload),
+        "the message does not end with an empty stored block (RFC 7692 §7.2.1)"
+    );
+}
