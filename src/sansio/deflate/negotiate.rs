@@ -33,6 +33,20 @@ pub const EXTENSION_NAME: &str = "permessage-deflate";
 /// `client_max_window_bits` below 15 can only be asked of a client that
 /// offered `client_max_window_bits`, so an offer without it (Firefox's)
 /// is declined. On a client the fields are what it offers.
+///
+/// ```
+/// use plainws::sansio::deflate::negotiate::{DeflateConfig, accept_offers};
+///
+/// // A server that keeps at most 2^10 bytes of each client's history.
+/// let mut config = DeflateConfig::default();
+/// config.client_max_window_bits = 10;
+/// let chrome = ["permessage-deflate; client_max_window_bits"];
+/// let accepted = accept_offers(&config, chrome)?.expect("accepted");
+/// assert_eq!(accepted.response, "permessage-deflate; client_max_window_bits=10");
+/// // Firefox's bare offer cannot be limited, so it is declined.
+/// assert!(accept_offers(&config, ["permessage-deflate"])?.is_none());
+/// # Ok::<(), plainws::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeflateConfig {

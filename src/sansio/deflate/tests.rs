@@ -202,3 +202,39 @@ fn the_limit_stops_a_compressed_bomb() {
     assert!(matches!(err, Error::MessageTooLarge { limit: 10_000, .. }));
     assert!(out.len() <= 10_000 && out.capacity() <= 10_000);
 }
+
+#[test]
+fn deflater_memory_is_as_documented() {
+    // Deflater's docs: 2^w + 16,384 + 32,768 + 65,536 bytes and the codes.
+    let codes = Deflater::new(8, false).heap_size() - (256 + 16_384 + 32_768 + 65_536);
+    assert!(codes < 8 * 1024, "{codes}");
+    for bits in MIN_WINDOW_BITS..=MAX_WINDOW_BITS {
+        let mut deflater = Deflater::new(bits, false);
+        let before = deflater.heap_size();
+        assert_eq!(before, (1 << bits) + 16_384 + 32_768 + 65_536 + codes);
+        // Messages never make it grow.
+        for _ in 0..3 {
+            compress(&mut deflater, &json(1000, 3));
+        }
+        assert_eq!(deflater.heap_size(), before);
+    }
+    assert_eq!(Deflater::new(15, false).heap_size(), DEFLATER_HEAP_15);
+    assert_eq!(Deflater::new(8, false).heap_size(), DEFLATER_HEAP_8);
+}
+
+/// The sizes `Deflater`'s docs give.
+const DEFLATER_HEAP_15: usize = 154_764;
+const DEFLATER_HEAP_8: usize = 122_252;
+
+#[test]
+fn inflater_memory_is_the_window_and_7_kib_of_tables() {
+    for bits in MIN_WINDOW_BITS..=MAX_WINDOW_BITS {
+        let mut inflater = Inflater::new(bits, false);
+        let tables = inflater.heap_size() - (1 << bits);
+        assert!((6 * 1024..8 * 1024).contains(&tables), "{tables}");
+        let before = inflater.heap_size();
+        let compressed = compress(&mut Deflater::new(bits, false), &json(1000, 4));
+        inflate(&mut inflater, &compressed, 100);
+        assert_eq!(inflater.heap_size(), before);
+    }
+}
