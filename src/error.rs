@@ -81,6 +81,9 @@ pub enum Error {
     // ----- Data violations: close code 1007 (RFC 6455 §8.1) -----
     /// A Text message or a close reason that is not UTF-8.
     InvalidUtf8,
+    /// A compressed message (RFC 7692 §7.2.2) that is not valid DEFLATE
+    /// data (RFC 1951); the text says which rule it breaks.
+    InvalidCompressedData(&'static str),
 
     // ----- Limits: close code 1009 -----
     /// A frame longer than `Config::max_frame_size`.
@@ -158,7 +161,7 @@ impl Error {
             | ExpectedContinuation
             | InvalidClosePayload
             | InvalidCloseCode(_) => CloseCode::PROTOCOL_ERROR,
-            InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
+            InvalidUtf8 | InvalidCompressedData(_) => CloseCode::INVALID_PAYLOAD,
             FrameTooLarge { .. } | MessageTooLarge { .. } | TooManyFragments(_) => {
                 CloseCode::MESSAGE_TOO_BIG
             }
@@ -240,6 +243,7 @@ impl fmt::Display for Error {
             InvalidClosePayload => f.write_str("close frame payload of one byte"),
             InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
             InvalidUtf8 => f.write_str("text is not valid UTF-8"),
+            InvalidCompressedData(why) => write!(f, "compressed message is corrupt: {why}"),
             FrameTooLarge { len, limit } => {
                 write!(f, "frame of {len} bytes is over the limit of {limit}")
             }

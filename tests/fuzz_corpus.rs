@@ -13,6 +13,19 @@ use std::path::{Path, PathBuf};
 
 #[path = "../fuzz/src/targets.rs"]
 mod targets;
+// The permessage-deflate targets, one file each (all but
+// `inflate_differential`, which needs `miniz_oxide`).
+#[path = "../fuzz/src/deflate_input.rs"]
+mod deflate_input;
+#[path = "../fuzz/src/deflate_roundtrip.rs"]
+mod deflate_roundtrip;
+#[path = "../fuzz/src/inflate.rs"]
+mod inflate;
+#[path = "../fuzz/src/inflate_split.rs"]
+mod inflate_split;
+
+/// Targets that only the fuzzer runs: their corpus is not replayed here.
+const FUZZ_ONLY: &[&str] = &["inflate_differential"];
 
 /// The same heap counting the fuzzer runs with, so that the memory
 /// oracles run in the replay too.
@@ -98,10 +111,29 @@ fn url_corpus() {
 }
 
 #[test]
+fn inflate_corpus() {
+    replay("inflate");
+}
+
+#[test]
+fn inflate_split_corpus() {
+    replay("inflate_split");
+}
+
+#[test]
+fn deflate_roundtrip_corpus() {
+    replay("deflate_roundtrip");
+}
+
+#[test]
 fn every_target_has_a_corpus_and_a_binary() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let manifest = fs::read_to_string(root.join("Cargo.toml")).expect("fuzz/Cargo.toml");
-    for (name, _) in targets::TARGETS {
+    let names = targets::TARGETS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(FUZZ_ONLY.iter().copied());
+    for name in names {
         assert!(corpus_dir(name).is_dir(), "no fuzz/corpus/{name}");
         let bin = root.join("fuzz_targets").join(format!("{name}.rs"));
         assert!(bin.is_file(), "no {}", bin.display());
@@ -113,7 +145,11 @@ fn every_target_has_a_corpus_and_a_binary() {
     let dirs = fs::read_dir(root.join("corpus"))
         .expect("fuzz/corpus")
         .count();
-    assert_eq!(dirs, targets::TARGETS.len(), "a corpus without a target");
+    assert_eq!(
+        dirs,
+        targets::TARGETS.len() + FUZZ_ONLY.len(),
+        "a corpus without a target"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -455,7 +491,11 @@ fn write(target: &str, name: &str, bytes: &[u8]) {
 #[test]
 #[ignore = "writes fuzz/corpus; run by hand after changing the seeds"]
 fn write_seed_corpus() {
-    for (target, _) in targets::TARGETS {
+    let all = targets::TARGETS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(FUZZ_ONLY.iter().copied());
+    for target in all {
         let dir = corpus_dir(target);
         fs::create_dir_all(&dir).expect("corpus dir");
         for entry in fs::read_dir(&dir).expect("corpus dir") {
@@ -825,5 +865,103 @@ fn write_seed_corpus() {
     ];
     for (name, url) in urls {
         write("url", name, url.as_bytes());
+    }
+    deflate_seeds();
+}
+
+/// Seeds of the permessage-deflate targets, in `deflate_input.rs`'s
+/// format: RFC 7692 §7.2.3's examples, a few compressed messages, and
+/// one stream for each rule the inflater checks.
+fn deflate_seeds() {
+    use deflate_input::write_deflate_input as input;
+    use plainws::sansio::deflate::Deflater;
+
+    let hello: &[u8] = &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    let rfc: [(&str, Vec<&[u8]>); 6] = [
+        ("rfc-7692-hello", vec![hello]),
+        (
+            "rfc-7692-hello-twice",
+            vec![hello, &[0xf2, 0x00, 0x11, 0x00, 0x00]],
+        ),
+        (
+            "rfc-7692-stored",
+            vec![&[
+                0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
+            ]],
+        ),
+        (
+            "rfc-7692-bfinal",
+            vec![&[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]],
+        ),
+        (
+            "rfc-7692-two-blocks",
+            vec![&[
+                0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00,
+            ]],
+        ),
+        ("rfc-7692-empty", vec![&[0x00]]),
+    ];
+    // Corrupt streams, one per rule.
+    let corrupt: [(&str, &[u8]); 5] = [
+        ("block-type-3", &[0x06]),
+        (
+            "stored-nlen-mismatch",
+            &[0x00, 0x05, 0x00, 0xfa, 0xfe, b'H', 0x00],
+        ),
+        ("oversubscribed-code-lengths", &[0x04, 0x00, 0x92, 0x00]),
+        ("truncated-hello", &[0xf2, 0x48, 0xcd]),
+        ("distance-too-far", &[0x4a, 0x04, 0x42, 0x00, 0x00]),
+    ];
+    let json = br#"{"id":1,"name":"alice","tags":["a","b"]},{"id":2,"name":"bob","tags":["a"]}"#;
+    let mut deflater = Deflater::new(15, false);
+    let mut compressed = Vec::new();
+    for message in [&json[..], &json[..], b"", &[0u8; 3000][..]] {
+        let mut out = Vec::new();
+        deflater.compress_message(message, &mut out);
+        compressed.push(out);
+    }
+    let compressed: Vec<&[u8]> = compressed.iter().map(Vec::as_slice).collect();
+    let mut small_window = Vec::new();
+    Deflater::new(8, true).compress_message(&json.repeat(10), &mut small_window);
+
+    for target in ["inflate", "inflate_split", "inflate_differential"] {
+        for (name, messages) in &rfc {
+            write(target, name, &input(15, false, 0, None, messages));
+        }
+        for (name, bytes) in corrupt {
+            write(target, name, &input(15, false, 0, None, &[bytes]));
+        }
+        write(
+            target,
+            "json-messages",
+            &input(15, false, 3, None, &compressed),
+        );
+        write(
+            target,
+            "json-limit-100",
+            &input(15, false, 5, Some(100), &compressed),
+        );
+        write(
+            target,
+            "window-8",
+            &input(8, true, 0, None, &[&small_window]),
+        );
+    }
+    // Round trips: plain messages (bit 4 of byte 0: repeat them).
+    let text: &[u8] = b"Hello, Hello, Hello! permessage-deflate";
+    let runs: &[u8] = &[200, b'a', b'b', b'c'];
+    let binary: Vec<u8> = (0..=255).collect();
+    for (bits, reset) in [(15, false), (8, false), (8, true), (12, true)] {
+        let name = format!("bits-{bits}-{}", if reset { "reset" } else { "takeover" });
+        write(
+            "deflate_roundtrip",
+            &name,
+            &input(bits, reset, 0, None, &[text, text, b"", json, &binary]),
+        );
+        write(
+            "deflate_roundtrip",
+            &format!("{name}-repeated"),
+            &input(bits, reset, 1, None, &[runs, runs, &[3, b'x'], &[9][..]]),
+        );
     }
 }

@@ -13,6 +13,17 @@ use plainws::{Accept, Transport};
 #[path = "../fuzz/src/targets.rs"]
 #[allow(dead_code, unused_imports)]
 mod targets;
+// The permessage-deflate targets that `targets::TARGETS` lists.
+#[path = "../fuzz/src/deflate_input.rs"]
+#[allow(dead_code)]
+mod deflate_input;
+#[path = "../fuzz/src/deflate_roundtrip.rs"]
+mod deflate_roundtrip;
+#[path = "../fuzz/src/inflate.rs"]
+#[allow(dead_code)]
+mod inflate;
+#[path = "../fuzz/src/inflate_split.rs"]
+mod inflate_split;
 
 #[global_allocator]
 static ALLOC: targets::CountingAlloc = targets::CountingAlloc;
@@ -90,4 +101,21 @@ fn a_url_with_a_malformed_percent_escape_is_refused() {
         matches!(&error, plainws::Error::InvalidUrl(why) if why.contains("two hex digits")),
         "{error}"
     );
+}
+
+#[test]
+fn a_tail_read_as_more_of_a_block_is_refused() {
+    // `inflate_differential` (fuzz-only) found its oracle taking this for
+    // a well-ended message; the inflater refuses it, as it must. The
+    // input replays through `inflate`, which shares its format.
+    let input = crash("inflate_differential", "tail-read-as-symbols");
+    inflate::inflate(&input);
+    let (_, messages) = deflate_input::read_deflate_input(&input);
+    let mut inflater = plainws::sansio::deflate::Inflater::new(15, false);
+    let mut out = Vec::new();
+    inflater.inflate(messages[0], &mut out, u64::MAX).unwrap();
+    assert!(matches!(
+        inflater.finish_message(&mut out, u64::MAX),
+        Err(plainws::Error::InvalidCompressedData(_))
+    ));
 }

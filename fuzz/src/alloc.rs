@@ -64,7 +64,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
 /// Runs `f` and returns its result with the most heap it held at once
 /// beyond what was live before, or `None` when [`CountingAlloc`] is not
 /// the global allocator.
-pub(super) fn heap_peak<T>(f: impl FnOnce() -> T) -> (T, Option<usize>) {
+pub fn heap_peak<T>(f: impl FnOnce() -> T) -> (T, Option<usize>) {
     let installed = {
         let before = HEAP.with(Cell::get).0;
         let probe = std::hint::black_box(Box::new(0u64));

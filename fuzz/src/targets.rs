@@ -33,6 +33,10 @@
 //! | `blocking_echo` | a whole server connection over memory through the blocking driver: no panic or hang, the server's output is a valid HTTP answer then valid frames, exactly the echo, pongs and close that the received messages call for, with sendable close codes |
 //! | `mask` | the fast unmask equals the RFC's byte-at-a-time formula at every offset, alignment and split |
 //! | `url` | never panics; refuses with a reason; what it accepts agrees with the input read plainly, re-assembles from its parts (and its `Host` value) to the same URL, and makes a request the server side accepts |
+//! | `inflate`, `inflate_split`, `deflate_roundtrip` (at the crate root, `crate::...`: see their files) | the inflater never panics, fails only with 1007 or 1009, holds at most the limit plus the window and tables; any split gives the same result; compress-then-inflate gives every message back across windows and takeover settings |
+//!
+//! `inflate_differential` (against `miniz_oxide`) is the fuzz crate's
+//! only, so it is not listed in [`TARGETS`].
 
 // Shared by the targets.
 #[path = "alloc.rs"]
@@ -44,7 +48,7 @@ mod input;
 #[path = "model.rs"]
 mod model;
 
-pub use alloc::CountingAlloc;
+pub use alloc::{CountingAlloc, heap_peak};
 
 // One module per target, in the order of `TARGETS`.
 #[path = "frame_decoder.rs"]
@@ -106,4 +110,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("blocking_echo", blocking_echo),
     ("mask", mask),
     ("url", url),
+    ("inflate", crate::inflate::inflate),
+    ("inflate_split", crate::inflate_split::inflate_split),
+    (
+        "deflate_roundtrip",
+        crate::deflate_roundtrip::deflate_roundtrip,
+    ),
 ];

@@ -21,6 +21,7 @@ pub mod close;
 pub mod config;
 pub mod connection;
 pub mod decoder;
+pub mod deflate;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
