@@ -13,7 +13,7 @@
 
 use std::process::ExitCode;
 
-use plainws::{Error, Message, WebSocket};
+use plainws::{ClientOptions, Config, DeflateConfig, Error, Message, WebSocket};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -41,7 +41,10 @@ fn run(base: &str, agent: &str) -> Result<(), String> {
     eprintln!("autobahn_client: {count} cases");
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={agent}");
-        match plainws::connect(&url) {
+        // Offer permessage-deflate, so that groups 12 and 13 run.
+        let options = ClientOptions::default()
+            .config(Config::default().compression(DeflateConfig::default()));
+        match plainws::connect_with(&url, options) {
             Ok(ws) => {
                 let end = echo(ws);
                 eprintln!("case {case}: {end}");

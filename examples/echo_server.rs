@@ -5,7 +5,7 @@
 //! cargo run --release --example echo_server -- 127.0.0.1:9001
 //! ```
 
-use plainws::{Error, Incoming, Message, Server, ServerOptions};
+use plainws::{Config, DeflateConfig, Error, Incoming, Message, Server, ServerOptions};
 
 fn main() -> std::io::Result<()> {
     let addr = std::env::args()
@@ -16,7 +16,9 @@ fn main() -> std::io::Result<()> {
         .thread_stack_size(64 << 10)
         // A thread and one file descriptor each: 10,000 idle connections
         // and a working load beside them fit in 20,000 descriptors.
-        .max_connections(19_000);
+        .max_connections(19_000)
+        // Accept permessage-deflate, so that Autobahn groups 12 and 13 run.
+        .config(Config::default().compression(DeflateConfig::default()));
     let server = Server::bind(&addr, options)?;
     eprintln!("echo_server listening on ws://{}", server.local_addr());
     server.run(|incoming| {

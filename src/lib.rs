@@ -119,6 +119,7 @@ pub use blocking::websocket::{WebSocket, accept, accept_with};
 pub use error::{Error, Result};
 pub use sansio::close::{CloseCode, CloseFrame};
 pub use sansio::config::{Config, Direction, Keepalive, Tracer};
+pub use sansio::deflate::negotiate::DeflateConfig;
 pub use sansio::frame::{FrameHeader, Opcode, Role};
 pub use sansio::handshake::server::{Accept, Request, Response};
 pub use sansio::message::Message;

@@ -17,8 +17,9 @@ use crate::blocking::transport::{Transport, write_all};
 use crate::blocking::websocket::{WebSocket, read_head};
 use crate::error::{Error, Result};
 use crate::sansio::config::Config;
+use crate::sansio::deflate::negotiate::offer;
 use crate::sansio::frame::Role;
-use crate::sansio::handshake::client::{check_response, request};
+use crate::sansio::handshake::client::{check_response_with, request};
 use crate::sansio::handshake::encode_key;
 use crate::sansio::handshake::http::{HeadReader, is_token};
 use crate::sansio::url::Url;
@@ -197,12 +198,17 @@ fn handshake(stream: Arc<dyn Transport>, url: &Url, options: ClientOptions) -> R
     // §4.1 item 7: "a nonce consisting of a randomly selected 16-byte
     // value", "selected randomly for each connection".
     let key = encode_key(Entropy::new().nonce());
+    // RFC 7692 §5: offer permessage-deflate when it is configured.
+    let mut headers = options.headers.clone();
+    if let Some(compression) = &config.compression {
+        headers.push(("Sec-WebSocket-Extensions".into(), offer(compression)));
+    }
     let head = request(
         &url.host_header(),
         &url.resource,
         &key,
         &options.protocols,
-        &options.headers,
+        &headers,
     );
     write_all(stream.as_ref(), &head)?;
     let mut response = HeadReader::new(config.max_handshake_bytes);
@@ -216,11 +222,12 @@ fn handshake(stream: Arc<dyn Transport>, url: &Url, options: ClientOptions) -> R
         }
         Err(e) => return Err(e),
     }
-    let accepted = check_response(
+    let accepted = check_response_with(
         response.head().unwrap_or_default(),
         config.max_headers,
         &key,
         &options.protocols,
+        config.compression.as_ref(),
     )?;
     WebSocket::from_upgraded(
         stream,
@@ -228,6 +235,7 @@ fn handshake(stream: Arc<dyn Transport>, url: &Url, options: ClientOptions) -> R
         config,
         response.rest(),
         accepted.protocol,
+        accepted.compression,
     )
 }
 

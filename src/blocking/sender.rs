@@ -66,27 +66,42 @@ impl Sender {
         }
     }
 
-    /// Sends a text message in one frame.
+    /// Sends a text message in one frame (compressed when permessage-
+    /// deflate was negotiated).
     pub fn send_text(&self, text: &str) -> Result<()> {
-        self.data(Opcode::Text, text.as_bytes(), true, false)
+        self.message(Opcode::Text, text.as_bytes(), false)
     }
 
-    /// Sends a binary message in one frame.
+    /// Sends a binary message in one frame (compressed when permessage-
+    /// deflate was negotiated).
     pub fn send_binary(&self, data: &[u8]) -> Result<()> {
-        self.data(Opcode::Binary, data, true, false)
+        self.message(Opcode::Binary, data, false)
+    }
+
+    /// Sends a text or binary message in one frame, never compressed, even
+    /// when permessage-deflate was negotiated (RFC 7692 §6 leaves the
+    /// choice to each message): for data that is already compressed, or a
+    /// secret next to data that a peer chooses (see SECURITY.md). Other
+    /// messages are sent as [`send`](Sender::send) does.
+    pub fn send_uncompressed(&self, message: &Message) -> Result<()> {
+        match message {
+            Message::Text(text) => self.data(Opcode::Text, text.as_bytes(), true, false),
+            Message::Binary(data) => self.data(Opcode::Binary, data, true, false),
+            other => self.send(other),
+        }
     }
 
     /// Queues a text message without writing it yet: it goes out with the
     /// next [`flush`](Sender::flush) or send on this connection (or once
     /// 64 KiB are queued). Many small messages then cost one write.
     pub fn feed_text(&self, text: &str) -> Result<()> {
-        self.data(Opcode::Text, text.as_bytes(), true, true)
+        self.message(Opcode::Text, text.as_bytes(), true)
     }
 
     /// Queues a binary message without writing it yet (see
     /// [`feed_text`](Sender::feed_text)).
     pub fn feed_binary(&self, data: &[u8]) -> Result<()> {
-        self.data(Opcode::Binary, data, true, true)
+        self.message(Opcode::Binary, data, true)
     }
 
     /// Writes every queued frame.
@@ -111,6 +126,16 @@ impl Sender {
         self.data(opcode, payload, fin, false)
     }
 
+    /// A whole message: compressed when permessage-deflate is on.
+    fn message(&self, opcode: Opcode, payload: &[u8], hold: bool) -> Result<()> {
+        if !self.shared.compresses() {
+            return self.data(opcode, payload, true, hold);
+        }
+        self.shared
+            .send(true, hold, |conn| conn.send_message(opcode, payload))
+    }
+
+    /// One frame, never compressed.
     fn data(&self, opcode: Opcode, payload: &[u8], fin: bool, hold: bool) -> Result<()> {
         if !hold && self.shared.is_large(payload.len()) {
             return self.shared.send_large(opcode, payload, fin);

@@ -39,6 +39,7 @@ use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
 use crate::sansio::connection::{Connection, MaskSource};
+use crate::sansio::deflate::negotiate::Agreed;
 use crate::sansio::frame::{Opcode, Role};
 
 /// Unmasked payloads this large go out as one vectored write of header
@@ -106,6 +107,8 @@ pub(crate) struct Shared {
     flush_scheduled: AtomicBool,
     /// This connection, for scheduling flushes.
     this: Weak<Shared>,
+    /// permessage-deflate was negotiated.
+    compresses: bool,
 }
 
 impl Shared {
@@ -113,12 +116,16 @@ impl Shared {
         stream: Arc<dyn Transport>,
         role: Role,
         config: Config,
+        compression: Option<&Agreed>,
     ) -> io::Result<Arc<Shared>> {
         stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
-        let conn = match role {
+        let mut conn = match role {
             Role::Server => Connection::server(config.clone()),
             Role::Client => Connection::client(config.clone(), Box::new(Entropy::new())),
         };
+        if let Some(agreed) = compression {
+            conn.enable_compression(agreed);
+        }
         Ok(Arc::new_cyclic(|this| Shared {
             core: Mutex::new(Core {
                 conn,
@@ -138,6 +145,7 @@ impl Shared {
             ended: AtomicBool::new(false),
             flush_scheduled: AtomicBool::new(false),
             this: this.clone(),
+            compresses: compression.is_some(),
         }))
     }
 
@@ -303,6 +311,11 @@ impl Shared {
         pending.clear();
         writer.buf = pending;
         self.check_write(&mut writer, written)
+    }
+
+    /// Whether permessage-deflate was negotiated.
+    pub(crate) fn compresses(&self) -> bool {
+        self.compresses
     }
 
     /// Whether payloads of this size go out with [`Shared::send_large`].

@@ -11,9 +11,12 @@ use crate::blocking::transport::{Transport, write_all};
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
+use crate::sansio::deflate::negotiate::Agreed;
 use crate::sansio::frame::Role;
 use crate::sansio::handshake::http::HeadReader;
-use crate::sansio::handshake::server::{Accept, Request, Response, switching_protocols};
+use crate::sansio::handshake::server::{
+    Accept, Request, Response, negotiate_compression, switching_protocols,
+};
 use crate::sansio::message::Message;
 
 /// How long a refused client gets to read our answer before the socket closes.
@@ -40,9 +43,10 @@ impl WebSocket {
         config: Config,
         leftover: &[u8],
         protocol: Option<String>,
+        compression: Option<Agreed>,
     ) -> Result<WebSocket> {
         stream.set_read_timeout(None)?;
-        let shared = Shared::new(Arc::clone(&stream), role, config)?;
+        let shared = Shared::new(Arc::clone(&stream), role, config, compression.as_ref())?;
         let receiver = Receiver::new(stream, Arc::clone(&shared), leftover);
         Ok(WebSocket {
             sender: Sender::new(shared),
@@ -164,6 +168,18 @@ where
             return Err(refuse(stream.as_ref(), &response, e));
         }
     };
+    // RFC 7692 §5: accept a permessage-deflate offer, or leave it out.
+    let mut accept = accept;
+    let compression = match negotiate_compression(&request, config.compression.as_ref(), &accept) {
+        Ok(compression) => compression,
+        Err(e) => return Err(refuse(stream.as_ref(), &Response::for_error(&e), e)),
+    };
+    if let Some(accepted) = &compression {
+        accept.headers.push((
+            "Sec-WebSocket-Extensions".to_owned(),
+            accepted.response.clone(),
+        ));
+    }
     write_all(
         stream.as_ref(),
         &switching_protocols(&request, &accept_value, &accept),
@@ -171,7 +187,14 @@ where
     let protocol = accept
         .protocol
         .filter(|chosen| request.protocols().any(|offered| offered == chosen));
-    WebSocket::from_upgraded(stream, Role::Server, config, head.rest(), protocol)
+    WebSocket::from_upgraded(
+        stream,
+        Role::Server,
+        config,
+        head.rest(),
+        protocol,
+        compression.map(|accepted| accepted.agreed),
+    )
 }
 
 /// Reads until the request head is complete and parses it.

@@ -4,6 +4,7 @@ use alloc::sync::Arc;
 use core::fmt;
 use core::time::Duration;
 
+use crate::sansio::deflate::negotiate::DeflateConfig;
 use crate::sansio::frame::FrameHeader;
 
 /// Which way a traced frame went.
@@ -98,6 +99,12 @@ pub struct Config {
     pub batch_writes: bool,
     /// Called for every frame in and out (for `--trace`). Default: none.
     pub tracer: Option<Tracer>,
+    /// permessage-deflate (RFC 7692): offered by a client, accepted by a
+    /// server when the client offers it, with these window and context
+    /// settings. Compression costs CPU and, when secrets share a message
+    /// with data an attacker chooses, can leak them through the compressed
+    /// size (CRIME, BREACH: see SECURITY.md). Default: none (off).
+    pub compression: Option<DeflateConfig>,
 }
 
 impl Default for Config {
@@ -115,6 +122,7 @@ impl Default for Config {
             keepalive: None,
             batch_writes: true,
             tracer: None,
+            compression: None,
         }
     }
 }
@@ -199,6 +207,14 @@ impl Config {
         self
     }
 
+    /// Sets [`compression`](field@Config::compression): a
+    /// [`DeflateConfig`] or `None` (default: none, off).
+    #[must_use]
+    pub fn compression(mut self, compression: impl Into<Option<DeflateConfig>>) -> Config {
+        self.compression = compression.into();
+        self
+    }
+
     /// Sets [`tracer`](field@Config::tracer), e.g. `Some(Arc::new(f))`
     /// (default: none).
     #[must_use]
@@ -223,6 +239,7 @@ impl fmt::Debug for Config {
             .field("keepalive", &self.keepalive)
             .field("batch_writes", &self.batch_writes)
             .field("tracer", &self.tracer.as_ref().map(|_| "Fn"))
+            .field("compression", &self.compression)
             .finish()
     }
 }
@@ -250,7 +267,8 @@ mod tests {
             .idle_timeout(Duration::from_secs(9))
             .keepalive(keepalive)
             .batch_writes(false)
-            .tracer(Some(tracer));
+            .tracer(Some(tracer))
+            .compression(DeflateConfig::default());
         assert_eq!(config.max_frame_size, 1);
         assert_eq!(config.max_message_size, 2);
         assert_eq!(config.max_fragments, 3);
@@ -263,6 +281,7 @@ mod tests {
         assert_eq!(config.keepalive, Some(keepalive));
         assert!(!config.batch_writes);
         assert!(config.tracer.is_some());
+        assert_eq!(config.compression, Some(DeflateConfig::default()));
         // `None` turns an optional setting off again.
         let config = config.idle_timeout(None).keepalive(None).tracer(None);
         assert_eq!(config.idle_timeout, None);

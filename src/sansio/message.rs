@@ -9,6 +9,8 @@
 
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseFrame;
+use crate::sansio::decoder::RSV1;
+use crate::sansio::deflate::Inflater;
 use crate::sansio::frame::{FrameHeader, Opcode};
 use crate::sansio::utf8::Utf8Validator;
 use alloc::{string::String, vec::Vec};
@@ -56,6 +58,12 @@ pub struct MessageAssembler {
     binary_spare: usize,
     /// The payload of the control frame being read (at most 125 bytes).
     control: Vec<u8>,
+    /// permessage-deflate's decompressor, once negotiated (RFC 7692).
+    inflater: Option<Inflater>,
+    /// The message being assembled is compressed (RSV1 on its first frame).
+    compressed: bool,
+    /// Inflated text, validated before it joins the message.
+    inflated: Vec<u8>,
 }
 
 impl MessageAssembler {
@@ -73,7 +81,16 @@ impl MessageAssembler {
             binary: Vec::new(),
             binary_spare: 0,
             control: Vec::new(),
+            inflater: None,
+            compressed: false,
+            inflated: Vec::new(),
         }
+    }
+
+    /// Inflates messages marked compressed (RSV1 on their first frame),
+    /// once permessage-deflate is negotiated (RFC 7692 §6.2).
+    pub fn enable_inflate(&mut self, inflater: Inflater) {
+        self.inflater = Some(inflater);
     }
 
     /// Takes a validated header; checks the message limits before any of
@@ -88,6 +105,12 @@ impl MessageAssembler {
                 };
                 self.size = 0;
                 self.fragments = 0;
+                // RFC 7692 §6: RSV1 on the first frame marks a compressed
+                // message (the decoder allows it only once negotiated).
+                self.compressed = header.rsv & RSV1 != 0;
+                if self.compressed && self.inflater.is_none() {
+                    return Err(Error::ReservedBitsSet);
+                }
                 self.grow(header.payload_len)?;
             }
             // The decoder has already checked that a message is under way.
@@ -118,6 +141,7 @@ impl MessageAssembler {
             }));
         }
         match self.partial {
+            _ if self.compressed => self.inflate_piece(data, frame_end && frame.fin)?,
             Partial::Text => self
                 .utf8
                 .feed(data, &mut self.text)
@@ -136,6 +160,10 @@ impl MessageAssembler {
         if !frame.fin {
             return Ok(None);
         }
+        self.compressed = false;
+        if self.inflated.capacity() > 64 << 10 {
+            self.inflated = Vec::new();
+        }
         let message = match core::mem::replace(&mut self.partial, Partial::None) {
             Partial::Text => {
                 // §8.1: the whole message must be valid, so it may not end
@@ -153,6 +181,36 @@ impl MessageAssembler {
         Ok(Some(message))
     }
 
+    /// Inflates a piece of a compressed message's payload into the message;
+    /// `last` ends the message (RFC 7692 §7.2.2: the stream's missing
+    /// `00 00 ff ff` is added back). The inflated size is checked against
+    /// `max_message_size` at every byte (1009); corrupt data is 1007; text
+    /// is validated as it is inflated (1007 at the first bad byte).
+    fn inflate_piece(&mut self, data: &[u8], last: bool) -> Result<()> {
+        let limit = self.max_message_size;
+        let inflater = self.inflater.as_mut().ok_or(Error::ReservedBitsSet)?;
+        match self.partial {
+            Partial::Binary => {
+                inflater.inflate(data, &mut self.binary, limit)?;
+                if last {
+                    inflater.finish_message(&mut self.binary, limit)?;
+                }
+            }
+            Partial::Text => {
+                self.inflated.clear();
+                inflater.inflate(data, &mut self.inflated, limit)?;
+                if last {
+                    inflater.finish_message(&mut self.inflated, limit)?;
+                }
+                self.utf8
+                    .feed(&self.inflated, &mut self.text)
+                    .map_err(|_| Error::InvalidUtf8)?;
+            }
+            Partial::None => {}
+        }
+        Ok(())
+    }
+
     /// The binary message's buffer, lent out so that a driver can read the
     /// current frame's payload straight into it (see
     /// [`MessageReader::begin_direct_read`](crate::sansio::reader::MessageReader::begin_direct_read)),
@@ -161,7 +219,8 @@ impl MessageAssembler {
     /// payload is arriving.
     pub fn lend_binary(&mut self) -> Option<(Vec<u8>, usize)> {
         let frame = self.frame?;
-        if frame.opcode.is_control() || !matches!(self.partial, Partial::Binary) {
+        if frame.opcode.is_control() || self.compressed || !matches!(self.partial, Partial::Binary)
+        {
             return None;
         }
         let len = self.binary.len() - self.binary_spare;

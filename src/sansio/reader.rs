@@ -9,6 +9,7 @@
 use crate::error::Result;
 use crate::sansio::config::Config;
 use crate::sansio::decoder::{Decoded, FrameDecoder};
+use crate::sansio::deflate::Inflater;
 use crate::sansio::frame::{FrameHeader, Role};
 use crate::sansio::message::{Message, MessageAssembler};
 use alloc::vec::Vec;
@@ -59,6 +60,13 @@ impl MessageReader {
             assembler: MessageAssembler::new(config.max_message_size, config.max_fragments),
             trace: None,
         }
+    }
+
+    /// Accepts and inflates compressed messages (permessage-deflate, RFC
+    /// 7692), with the inflater the negotiation agreed on.
+    pub fn enable_inflate(&mut self, inflater: Inflater) {
+        self.decoder.allow_compressed();
+        self.assembler.enable_inflate(inflater);
     }
 
     /// Records each frame for [`MessageReader::read_traced`].

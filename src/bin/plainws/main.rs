@@ -34,8 +34,8 @@ use std::time::{Duration, Instant};
 use plainws::sansio::frame::FrameHeader;
 use plainws::sansio::trace::format_frame;
 use plainws::{
-    Accept, CloseCode, Direction, Error, Incoming, Keepalive, Message, Request, Response, Server,
-    ServerOptions,
+    Accept, CloseCode, Config, DeflateConfig, Direction, Error, Incoming, Keepalive, Message,
+    Request, Response, Server, ServerOptions,
 };
 use serde::{Deserialize, Serialize};
 
@@ -164,6 +164,8 @@ fn main() {
         Log::to_stderr()
     });
     let mut options = ServerOptions::default()
+        // JSON compresses several times over; browsers offer it.
+        .config(Config::default().compression(DeflateConfig::default()))
         .max_connections(args.max_connections)
         .allowed_origins((!args.origins.is_empty()).then_some(args.origins));
     if args.trace && log::global().is_on() {

@@ -53,6 +53,8 @@ use core::time::Duration;
 use crate::error::{Error, Result};
 use crate::sansio::close::{CloseCode, CloseFrame};
 use crate::sansio::config::{Config, Direction};
+use crate::sansio::deflate::Deflater;
+use crate::sansio::deflate::negotiate::Agreed;
 use crate::sansio::frame::{Opcode, Role};
 use crate::sansio::message::Message;
 use crate::sansio::reader::{DirectRead, MessageReader};
@@ -101,6 +103,10 @@ pub struct Connection {
     /// Encoded frames waiting for the driver, in the order they go out.
     out: Vec<u8>,
     masks: Option<Box<dyn MaskSource>>,
+    /// permessage-deflate's compressor, once negotiated (RFC 7692).
+    deflater: Option<Deflater>,
+    /// A compressed payload on its way into `out`.
+    compressed: Vec<u8>,
     /// The data message this side is sending in fragments (§5.4).
     sending: Option<Opcode>,
     close_sent: bool,
@@ -151,6 +157,8 @@ impl Connection {
             reader,
             out: Vec::new(),
             masks,
+            deflater: None,
+            compressed: Vec::new(),
             sending: None,
             close_sent: false,
             close_received: false,
@@ -170,6 +178,21 @@ impl Connection {
     /// delay).
     pub fn defer_close_reply(&mut self) {
         self.defer_reply = true;
+    }
+
+    /// Turns permessage-deflate on with the parameters the opening
+    /// handshake agreed on (RFC 7692 §7): messages marked compressed are
+    /// inflated, RSV1 is accepted on their first frame only, and whole
+    /// messages sent with [`send_text`](Self::send_text) and
+    /// [`send_binary`](Self::send_binary) are compressed.
+    pub fn enable_compression(&mut self, agreed: &Agreed) {
+        self.reader.enable_inflate(agreed.inflater(self.role));
+        self.deflater = Some(agreed.deflater(self.role));
+    }
+
+    /// Whether permessage-deflate is on.
+    pub fn compresses(&self) -> bool {
+        self.deflater.is_some()
     }
 
     /// This end's role.

@@ -11,6 +11,7 @@ use super::Connection;
 use crate::error::{Error, Result};
 use crate::sansio::close::{CloseCode, CloseFrame};
 use crate::sansio::config::Direction;
+use crate::sansio::decoder::RSV1;
 use crate::sansio::frame::{
     FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode, Role, encode_frame,
 };
@@ -31,14 +32,49 @@ impl FrameHead {
 }
 
 impl Connection {
-    /// Sends a text message in one frame.
+    /// Sends a text message in one frame, compressed when permessage-
+    /// deflate is on.
     pub fn send_text(&mut self, text: &str) -> Result<()> {
-        self.send_fragment(Opcode::Text, text.as_bytes(), true)
+        self.send_message(Opcode::Text, text.as_bytes())
     }
 
-    /// Sends a binary message in one frame.
+    /// Sends a binary message in one frame, compressed when permessage-
+    /// deflate is on.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<()> {
-        self.send_fragment(Opcode::Binary, data, true)
+        self.send_message(Opcode::Binary, data)
+    }
+
+    /// Sends a whole message in one frame, never compressed (RFC 7692
+    /// §6: compression is chosen message by message): for data that is
+    /// already compressed, or secrets next to data a peer chooses.
+    pub fn send_uncompressed(&mut self, opcode: Opcode, payload: &[u8]) -> Result<()> {
+        self.send_fragment(opcode, payload, true)
+    }
+
+    /// Sends a whole `Text` or `Binary` message in one frame, compressed
+    /// when permessage-deflate is on (as [`send_text`](Self::send_text)
+    /// and [`send_binary`](Self::send_binary) do).
+    pub fn send_message(&mut self, opcode: Opcode, payload: &[u8]) -> Result<()> {
+        if self.deflater.is_none() || !matches!(opcode, Opcode::Text | Opcode::Binary) {
+            return self.send_fragment(opcode, payload, true);
+        }
+        self.start_data_frame(opcode, true)?;
+        let deflater = self
+            .deflater
+            .as_mut()
+            .ok_or(Error::NotAllowed("permessage-deflate is off"))?;
+        // RFC 7692 §7.2.1: compress, end with a sync flush, drop the
+        // trailing 00 00 ff ff; RSV1 marks the first (here, only) frame.
+        let mut compressed = core::mem::take(&mut self.compressed);
+        compressed.clear();
+        deflater.compress_message(payload, &mut compressed);
+        let header = self.header_rsv(opcode, RSV1, &compressed, payload, true);
+        encode_frame(&mut self.out, &header, &compressed);
+        if compressed.capacity() > 64 << 10 {
+            compressed = Vec::new();
+        }
+        self.compressed = compressed;
+        Ok(())
     }
 
     /// Sends one frame of a data message (RFC 6455 §5.4): `Text` or
@@ -201,16 +237,29 @@ impl Connection {
     }
 
     fn header(&mut self, opcode: Opcode, payload: &[u8], fin: bool) -> FrameHeader {
+        self.header_rsv(opcode, 0, payload, payload, fin)
+    }
+
+    /// A header for `payload`, with `rsv`; the tracer sees `shown` (the
+    /// message before compression).
+    fn header_rsv(
+        &mut self,
+        opcode: Opcode,
+        rsv: u8,
+        payload: &[u8],
+        shown: &[u8],
+        fin: bool,
+    ) -> FrameHeader {
         let mask = self.masks.as_mut().map(|masks| masks.next_key());
         let header = FrameHeader {
             fin,
-            rsv: 0,
+            rsv,
             opcode,
             mask,
             payload_len: payload.len() as u64,
         };
         if let Some(tracer) = &self.config.tracer {
-            let preview = &payload[..payload.len().min(TRACE_PREVIEW)];
+            let preview = &shown[..shown.len().min(TRACE_PREVIEW)];
             tracer(Direction::Outgoing, &header, preview);
         }
         header

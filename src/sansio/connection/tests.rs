@@ -10,6 +10,7 @@ use core::time::Duration;
 use super::*;
 use crate::sansio::config::Keepalive;
 use crate::sansio::decoder::{Decoded, FrameDecoder};
+use crate::sansio::deflate::negotiate::{Agreed, DeflateConfig};
 use crate::sansio::frame::{FrameHeader, encode_frame};
 
 /// Keys 1, 2, 3, ... so that client output is reproducible.
@@ -597,4 +598,113 @@ fn a_message_over_the_limit_fails_before_any_direct_read() {
     let error = receive_all(&mut server, frame[..20].to_vec()).expect_err("too large");
     assert!(matches!(error, Error::MessageTooLarge { .. }));
     assert!(server.direct_read().is_none());
+}
+
+fn agreed() -> Agreed {
+    use crate::sansio::deflate::negotiate::{accept_offers, offer};
+    let offer = offer(&DeflateConfig::default());
+    accept_offers(&DeflateConfig::default(), [offer.as_str()])
+        .expect("a valid offer")
+        .expect("accepted")
+        .agreed
+}
+
+/// A masked client frame with RSV1 set: a compressed message's first frame.
+fn compressed_from_client(opcode: Opcode, payload: &[u8], fin: bool) -> Vec<u8> {
+    let mut frame = from_client(opcode, payload, fin);
+    frame[0] |= 0x40;
+    frame
+}
+
+#[test]
+fn rfc_7692_hello_is_inflated_and_answered_compressed() {
+    let mut server = server();
+    server.enable_compression(&agreed());
+    // RFC 7692 §7.2.3.1: "Hello" compressed, the tail removed.
+    let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    let messages = receive_all(
+        &mut server,
+        compressed_from_client(Opcode::Text, &hello, true),
+    );
+    assert_eq!(messages.expect("valid"), [Message::Text("Hello".into())]);
+    // Split across frames (§7.2.3.3): RSV1 on the first only.
+    let mut split = compressed_from_client(Opcode::Text, &hello[..3], false);
+    split.extend(from_client(Opcode::Continuation, &hello[3..], true));
+    let messages = receive_all(&mut server, split);
+    assert_eq!(messages.expect("valid"), [Message::Text("Hello".into())]);
+    server.send_text("Hello").expect("open");
+    let mut out = Vec::new();
+    server.take_data_to_send(&mut out);
+    assert_eq!(out[0], 0xc1, "FIN, RSV1, text");
+    // Our client inflates what our server compressed, with context takeover.
+    let mut client = client();
+    client.enable_compression(&agreed());
+    server.send_text("Hello").expect("open");
+    server.send_binary(&[7; 1000]).expect("open");
+    server
+        .send_uncompressed(Opcode::Binary, b"as is")
+        .expect("open");
+    server.take_data_to_send(&mut out);
+    assert_eq!(
+        receive_all(&mut client, out).expect("valid"),
+        [
+            Message::Text("Hello".into()),
+            Message::Text("Hello".into()),
+            Message::Binary(vec![7; 1000]),
+            Message::Binary(b"as is".to_vec()),
+        ]
+    );
+}
+
+#[test]
+fn rsv1_without_compression_or_on_a_continuation_is_1002() {
+    let mut server = server();
+    let error = receive_all(
+        &mut server,
+        compressed_from_client(Opcode::Text, b"x", true),
+    );
+    assert!(matches!(error, Err(Error::ReservedBitsSet)));
+    assert_eq!(sent(&mut server)[0].2[..2], 1002u16.to_be_bytes());
+    let mut server = self::server();
+    server.enable_compression(&agreed());
+    let mut input = from_client(Opcode::Binary, b"a", false);
+    input.extend(compressed_from_client(Opcode::Continuation, b"b", true));
+    let error = receive_all(&mut server, input);
+    assert!(matches!(error, Err(Error::ReservedBitsSet)));
+}
+
+#[test]
+fn a_compression_bomb_fails_with_1009_at_the_limit() {
+    let config = Config {
+        max_message_size: 100_000,
+        ..Config::default()
+    };
+    let mut server = Connection::server(config);
+    server.enable_compression(&agreed());
+    // 10 MB of zeros compress to a few kilobytes.
+    let mut bomb = Vec::new();
+    crate::sansio::deflate::Deflater::new(15, false)
+        .compress_message(&vec![0u8; 10_000_000], &mut bomb);
+    assert!(bomb.len() < 20_000, "{}", bomb.len());
+    let error = receive_all(
+        &mut server,
+        compressed_from_client(Opcode::Binary, &bomb, true),
+    )
+    .expect_err("too large once inflated");
+    assert!(matches!(error, Error::MessageTooLarge { .. }), "{error}");
+    assert_eq!(sent(&mut server)[0].2[..2], 1009u16.to_be_bytes());
+}
+
+#[test]
+fn corrupt_compressed_data_fails_with_1007() {
+    let mut server = server();
+    server.enable_compression(&agreed());
+    // Block type 3 does not exist (RFC 1951 §3.2.3).
+    let error = receive_all(
+        &mut server,
+        compressed_from_client(Opcode::Binary, &[0x06], true),
+    )
+    .expect_err("corrupt");
+    assert!(matches!(error, Error::InvalidCompressedData(_)), "{error}");
+    assert_eq!(sent(&mut server)[0].2[..2], 1007u16.to_be_bytes());
 }

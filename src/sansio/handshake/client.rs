@@ -1,9 +1,10 @@
 //! The client's half of the opening handshake (RFC 6455 §4.1). Sans-I/O.
 
 use crate::error::{Error, Result};
+use crate::sansio::deflate::negotiate::{self, Agreed, DeflateConfig};
 use crate::sansio::handshake::accept_key;
 use crate::sansio::handshake::http::{
-    Field, Head, has_token, header_count, header_tokens, parse_version,
+    Field, Head, extension_values, has_token, header_count, header_tokens, parse_version,
 };
 use alloc::{format, string::String, vec::Vec};
 
@@ -42,6 +43,9 @@ pub struct Accepted {
     /// The response's header fields: names as sent, values as bytes
     /// (obs-text is allowed in them, RFC 9110 §5.5).
     pub headers: Vec<Field>,
+    /// permessage-deflate's agreed parameters, when it was offered and the
+    /// server accepted it (RFC 7692 §7.1).
+    pub compression: Option<Agreed>,
 }
 
 /// Checks the server's response head against the request (§4.1, "the
@@ -51,6 +55,20 @@ pub fn check_response(
     max_headers: usize,
     key: &str,
     offered_protocols: &[String],
+) -> Result<Accepted> {
+    check_response_with(head, max_headers, key, offered_protocols, None)
+}
+
+/// As [`check_response`], for a request that offered permessage-deflate
+/// with `offered_compression` (RFC 7692 §5, §7.1): the server may accept
+/// it, within what was offered, or leave it out; any other extension in
+/// the response fails the handshake.
+pub fn check_response_with(
+    head: &[u8],
+    max_headers: usize,
+    key: &str,
+    offered_protocols: &[String],
+    offered_compression: Option<&DeflateConfig>,
 ) -> Result<Accepted> {
     let head = Head::parse(head, max_headers)?;
     // Item 1: "If the status code received from the server is not 101, the
@@ -78,15 +96,24 @@ pub fn check_response(
     {
         return Err(Error::InvalidAccept);
     }
-    // Item 5: no extension was offered, so none may be in use.
-    if header_tokens(&head.headers, "Sec-WebSocket-Extensions")
-        .next()
-        .is_some()
-    {
-        return Err(Error::InvalidHeader(
-            "server chose an extension that was not offered",
-        ));
-    }
+    // Item 5: only an extension that was offered may be in use.
+    let compression = match offered_compression {
+        Some(config) => {
+            let values = extension_values(&head.headers)?;
+            negotiate::check_response(config, values.iter().copied())?
+        }
+        None => {
+            if header_tokens(&head.headers, "Sec-WebSocket-Extensions")
+                .next()
+                .is_some()
+            {
+                return Err(Error::InvalidHeader(
+                    "server chose an extension that was not offered",
+                ));
+            }
+            None
+        }
+    };
     // Item 6: a subprotocol only if it was offered, and only one.
     let mut chosen = header_tokens(&head.headers, "Sec-WebSocket-Protocol");
     let protocol = match (chosen.next(), chosen.next()) {
@@ -109,6 +136,7 @@ pub fn check_response(
     Ok(Accepted {
         protocol,
         headers: head.headers,
+        compression,
     })
 }
 

@@ -19,6 +19,7 @@ pub struct HeadReader {
     max_bytes: usize,
     head_len: Option<usize>,
     /// Bytes the scanner has looked at, in all: the work the tests bound.
+
     #[cfg(test)]
     examined: usize,
 }
@@ -266,6 +267,19 @@ fn parse_field(line: &[u8]) -> Result<Field> {
     }
     let name = name.iter().copied().map(char::from).collect();
     Ok((name, trim_ows(value).to_vec()))
+}
+
+/// Every `Sec-WebSocket-Extensions` value, as text (RFC 6455 §9.1: the
+/// grammar is ASCII; a value that is not UTF-8 fails the handshake).
+pub fn extension_values(headers: &[Field]) -> Result<Vec<&str>> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
+        .map(|(_, value)| {
+            core::str::from_utf8(value)
+                .map_err(|_| Error::InvalidHeader("Sec-WebSocket-Extensions is not ASCII"))
+        })
+        .collect()
 }
 
 #[cfg(test)]

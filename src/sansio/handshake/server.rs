@@ -1,9 +1,10 @@
 //! The server's half of the opening handshake (RFC 6455 §4.2). Sans-I/O.
 
 use crate::error::{Error, Result};
+use crate::sansio::deflate::negotiate::{self, DeflateConfig};
 use crate::sansio::handshake::http::{
-    Field, Head, has_token, header_bytes, header_count, header_tokens, header_values, is_token,
-    is_token_bytes, parse_version, trim_ows,
+    Field, Head, extension_values, has_token, header_bytes, header_count, header_tokens,
+    header_values, is_token, is_token_bytes, parse_version, trim_ows,
 };
 use crate::sansio::handshake::{accept_key, is_valid_key};
 use alloc::{borrow::ToOwned, format, string::String, vec, vec::Vec};
@@ -388,9 +389,21 @@ pub struct Accept {
     pub protocol: Option<String>,
     /// Extra headers for the 101 response.
     pub headers: Vec<(String, String)>,
+    /// Decline permessage-deflate for this connection even when
+    /// `Config::compression` is on (some old browsers' implementations are
+    /// broken). Default: false.
+    pub decline_compression: bool,
 }
 
 impl Accept {
+    /// Sets [`decline_compression`](field@Accept::decline_compression):
+    /// this connection goes without permessage-deflate (default: false).
+    #[must_use]
+    pub fn decline_compression(mut self, decline: bool) -> Accept {
+        self.decline_compression = decline;
+        self
+    }
+
     /// Sets [`protocol`](field@Accept::protocol) to `protocol` (default:
     /// none).
     #[must_use]
@@ -513,6 +526,24 @@ impl Response {
         }
         bytes
     }
+}
+
+/// The server's side of permessage-deflate (RFC 7692 §5, §7.1): with
+/// compression configured and not declined for this connection, the
+/// first acceptable offer among the request's `Sec-WebSocket-Extensions`
+/// values, and the response header's value. `Ok(None)` declines (the
+/// response then has no such header); a header that breaks the grammar
+/// is a 400.
+pub fn negotiate_compression(
+    request: &Request,
+    config: Option<&DeflateConfig>,
+    accept: &Accept,
+) -> Result<Option<negotiate::Accepted>> {
+    let Some(config) = config.filter(|_| !accept.decline_compression) else {
+        return Ok(None);
+    };
+    let values = extension_values(request.headers())?;
+    negotiate::accept_offers(config, values.iter().copied())
 }
 
 /// The 101 response that completes the handshake (§4.2.2 item 5).
