@@ -35,7 +35,7 @@ cargo test --manifest-path examples/tls/Cargo.toml
 step "the Autobahn harness's verdict, on synthetic reports"
 python3 scripts/test_autobahn.py
 
-step "Autobahn TestSuite, plainws as server (cases 1-10)"
+step "Autobahn TestSuite, plainws as server (cases 1-13, permessage-deflate included)"
 cargo build --release --example echo_server
 python3 scripts/autobahn.py server \
     --cmd "target/release/examples/echo_server 127.0.0.1:9001" \
@@ -43,9 +43,11 @@ python3 scripts/autobahn.py server \
 
 step "Autobahn TestSuite, the event-loop driver (examples/mio_echo.rs) as server"
 cargo build --release --example mio_echo
+# mio_echo does not negotiate permessage-deflate: cases 1-10.
 python3 scripts/autobahn.py server \
     --cmd "target/release/examples/mio_echo 127.0.0.1:9002" \
-    --port 9002 --report-dir target/autobahn/mio --parallelism 2
+    --port 9002 --report-dir target/autobahn/mio --parallelism 2 \
+    --exclude '12.*' --exclude '13.*'
 
 step "the command-line client against the seed's Go server"
 scripts/cli-test.sh
