@@ -16,6 +16,11 @@
                After each connection it prints "closed CODE REASON" with the
                close code and reason it received.  Runs until killed.
 
+  MODE (after the URL, or alone after `server`; default none) sets the
+  Python side's permessage-deflate: none, default, no-context (both
+  no_context_takeover), bits-9 (both max_window_bits=9), client-bits-10.
+  The client also checks that the extension was negotiated or not.
+
 Needs the `websockets` package: run scripts/setup-venv.sh and use .venv/bin/python.
 """
 
@@ -28,6 +33,29 @@ from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
 OPTS = dict(compression=None, max_size=None, ping_interval=None, close_timeout=2)
+
+# permessage-deflate settings of the Python side (RFC 7692 §7.1), by name.
+DEFLATE = {
+    "none": None,
+    "default": {},
+    "no-context": dict(server_no_context_takeover=True, client_no_context_takeover=True),
+    "bits-9": dict(server_max_window_bits=9, client_max_window_bits=9),
+    "client-bits-10": dict(client_max_window_bits=10),
+}
+
+
+def options(mode: str, side: str) -> dict:
+    """websockets' options with permessage-deflate as `mode` says."""
+    from websockets.extensions.permessage_deflate import (
+        ClientPerMessageDeflateFactory,
+        ServerPerMessageDeflateFactory,
+    )
+
+    params = DEFLATE[mode]
+    if params is None:
+        return dict(OPTS)
+    factory = ClientPerMessageDeflateFactory if side == "client" else ServerPerMessageDeflateFactory
+    return dict(OPTS, extensions=[factory(**params)])
 TIMEOUT = 5
 
 
@@ -45,8 +73,10 @@ async def recv(ws):
     return await asyncio.wait_for(ws.recv(), TIMEOUT)
 
 
-async def client(url: str) -> None:
-    async with connect(url, **OPTS) as ws:
+async def client(url: str, mode: str) -> None:
+    async with connect(url, **options(mode, "client")) as ws:
+        negotiated = [e.name for e in ws.protocol.extensions]
+        check("extensions in use", negotiated, [] if mode == "none" else ["permessage-deflate"])
         big_binary = os.urandom(1 << 20)
         big_text = "é" * (1 << 19)  # 1 MiB of UTF-8
         for message in ["hello", b"\x00\x01\xfe\xff", "", b"", big_binary, big_text]:
@@ -70,7 +100,7 @@ async def client(url: str) -> None:
         await asyncio.wait_for(ws.close(4000, "bye from python"), TIMEOUT)
         check("close code echoed by plainws", ws.close_code, 4000)
 
-    async with connect(url, **OPTS) as ws:
+    async with connect(url, **options(mode, "client")) as ws:
         await ws.send("close-me")
         try:
             got = await recv(ws)
@@ -99,24 +129,30 @@ async def handler(ws) -> None:
     print(f"closed {ws.close_code} {ws.close_reason}", flush=True)
 
 
-async def server() -> None:
-    async with serve(handler, "127.0.0.1", 0, **OPTS) as running:
+async def server(mode: str) -> None:
+    async with serve(handler, "127.0.0.1", 0, **options(mode, "server")) as running:
         port = running.sockets[0].getsockname()[1]
         print(f"listening {port}", flush=True)
         await asyncio.Future()
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["client"] and len(argv) == 2:
+    mode = argv[2] if argv[:1] == ["client"] and len(argv) == 3 else "none"
+    if argv[:1] == ["server"] and len(argv) == 2:
+        mode = argv[1]
+    if mode not in DEFLATE:
+        print(f"unknown permessage-deflate mode {mode!r}: one of {list(DEFLATE)}", file=sys.stderr)
+        return 2
+    if argv[:1] == ["client"] and len(argv) in (2, 3):
         try:
-            asyncio.run(client(argv[1]))
+            asyncio.run(client(argv[1], mode))
         except (Mismatch, ConnectionClosed, asyncio.TimeoutError, OSError) as e:
             print(f"py_interop client: FAILED: {type(e).__name__}: {e}", flush=True)
             return 1
         print("ok", flush=True)
         return 0
-    if argv == ["server"]:
-        asyncio.run(server())
+    if argv[:1] == ["server"] and len(argv) in (1, 2):
+        asyncio.run(server(mode))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -13,7 +13,9 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::Duration;
 
-use plainws::{CloseCode, CloseFrame, Message, Opcode, WebSocket};
+use plainws::{
+    ClientOptions, CloseCode, CloseFrame, Config, DeflateConfig, Message, Opcode, WebSocket,
+};
 
 const LINE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -102,19 +104,38 @@ fn serve(mut ws: WebSocket) -> Option<CloseFrame> {
     }
 }
 
+/// The Python side's permessage-deflate settings the tests go through
+/// (`DEFLATE` in scripts/py_interop.py).
+const DEFLATE_MODES: [&str; 4] = ["default", "no-context", "bits-9", "client-bits-10"];
+
 #[test]
 fn python_client_against_plainws_server() {
+    python_client_against_plainws_server_with(None, "none");
+}
+
+#[test]
+fn python_client_against_plainws_server_compressing() {
+    for mode in DEFLATE_MODES {
+        python_client_against_plainws_server_with(Some(DeflateConfig::default()), mode);
+    }
+}
+
+fn python_client_against_plainws_server_with(compression: Option<DeflateConfig>, mode: &str) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("ws://{}/", listener.local_addr().expect("addr"));
+    let config = Config::default().compression(compression);
     let server = thread::spawn(move || {
         let mut closes = Vec::new();
         for _ in 0..2 {
             let (stream, _) = listener.accept().expect("accept");
-            closes.push(serve(plainws::accept(stream).expect("handshake")));
+            let ws = plainws::accept_with(stream, config.clone(), |_| Ok(Default::default()))
+                .expect("handshake");
+            assert_eq!(ws.is_compressed(), compression.is_some(), "negotiated");
+            closes.push(serve(ws));
         }
         closes
     });
-    let python = Python::start(&["client", &url]);
+    let python = Python::start(&["client", &url, mode]);
     let verdict = python.line();
     assert_eq!(verdict, "ok", "the Python client found a mismatch");
     let closes = server.join().expect("server thread");
@@ -135,14 +156,31 @@ fn expect(ws: &mut WebSocket, want: Message) {
 
 #[test]
 fn plainws_client_against_python_server() {
-    let python = Python::start(&["server"]);
+    plainws_client_against_python_server_with(None, "none");
+}
+
+#[test]
+fn plainws_client_against_python_server_compressing() {
+    for mode in DEFLATE_MODES {
+        plainws_client_against_python_server_with(Some(DeflateConfig::default()), mode);
+    }
+}
+
+fn plainws_client_against_python_server_with(compression: Option<DeflateConfig>, mode: &str) {
+    let python = Python::start(&["server", mode]);
     let listening = python.line();
     let port = listening
         .strip_prefix("listening ")
         .unwrap_or_else(|| panic!("unexpected first line {listening:?}"));
     let url = format!("ws://127.0.0.1:{port}/");
 
-    let mut ws = plainws::connect(&url).expect("connect to the Python server");
+    let options = || ClientOptions::default().config(Config::default().compression(compression));
+    let mut ws = plainws::connect_with(&url, options()).expect("connect to the Python server");
+    assert_eq!(
+        ws.is_compressed(),
+        compression.is_some() && mode != "none",
+        "negotiated with {mode}"
+    );
     let big_binary: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7 % 251) as u8).collect();
     let big_text = "é".repeat(1 << 19);
     for text in ["hello", "", big_text.as_str()] {
@@ -188,7 +226,7 @@ fn plainws_client_against_python_server() {
     );
     assert_eq!(python.line(), "closed 4000 bye from plainws");
 
-    let mut ws = plainws::connect(&url).expect("second connection");
+    let mut ws = plainws::connect_with(&url, options()).expect("second connection");
     ws.send_text("close-me").unwrap();
     expect(
         &mut ws,

@@ -194,6 +194,11 @@ impl Sender {
         }
     }
 
+    /// Whether permessage-deflate was negotiated.
+    pub(crate) fn compresses(&self) -> bool {
+        self.shared.compresses()
+    }
+
     /// Shuts the connection down at the socket, without a Close.
     pub(crate) fn abort(&self) {
         self.shared.shutdown();

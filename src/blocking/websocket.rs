@@ -68,6 +68,12 @@ impl WebSocket {
         (self.receiver, self.sender)
     }
 
+    /// Whether permessage-deflate was negotiated (RFC 7692): messages sent
+    /// with `send_text` and `send_binary` are then compressed.
+    pub fn is_compressed(&self) -> bool {
+        self.sender.compresses()
+    }
+
     /// The subprotocol agreed in the handshake, if any.
     pub fn protocol(&self) -> Option<&str> {
         self.protocol.as_deref()
