@@ -38,14 +38,18 @@ done
 url="http://127.0.0.1:$port/?auto=hello"
 want_title="<title>Thanks for your message: hello</title>"
 want_log='&lt; {"cmd":"Thanks for your message: hello"}'
+# Chromium offers permessage-deflate; the server accepts it.
+want_extensions='<span id="extensions">permessage-deflate'
 for attempt in 1 2 3; do
     echo "browser-test: $browser loads $url (attempt $attempt)"
     timeout 60 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$work/profile-$attempt" --virtual-time-budget=5000 \
         --dump-dom "$url" >"$work/dom.html" 2>"$work/chromium.log" || true
-    if grep -qF "$want_title" "$work/dom.html" && grep -qF "$want_log" "$work/dom.html"; then
+    if grep -qF "$want_title" "$work/dom.html" && grep -qF "$want_log" "$work/dom.html" &&
+        grep -qF "$want_extensions" "$work/dom.html"; then
         echo "browser-test: the page shows the reply: Thanks for your message: hello"
+        echo "browser-test: and the negotiated extension: $(grep -o '<span id="extensions">[^<]*' "$work/dom.html" | sed 's/.*>//')"
         grep -F "open" "$work/server.log" | head -n 1 | sed 's/^/browser-test: server: /'
         echo "browser-test: passed"
         exit 0

@@ -411,7 +411,7 @@ const PAGE: &str = r#"<!doctype html>
 </head>
 <body>
 <h1>plainws JSON echo</h1>
-<p>Status: <span id="status">connecting</span></p>
+<p>Status: <span id="status">connecting</span>; extensions: <span id="extensions">none yet</span></p>
 <form id="form"><input id="cmd" value="hello" autofocus> <button id="send">Send</button></form>
 <div id="log"></div>
 <script>
@@ -421,6 +421,8 @@ const ws = new WebSocket(`ws://${location.host}/echo`);
 const auto = new URLSearchParams(location.search).get("auto");
 ws.onopen = () => {
   document.getElementById("status").textContent = "open";
+  // The extension the handshake negotiated (permessage-deflate when offered).
+  document.getElementById("extensions").textContent = ws.extensions || "none";
   if (auto !== null) { document.getElementById("cmd").value = auto; document.getElementById("form").requestSubmit(); }
 };
 ws.onclose = (e) => { document.getElementById("status").textContent = `closed (${e.code})`; };
