@@ -361,7 +361,7 @@ pub fn fd_count() -> Option<usize> {
     std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
 }
 
-fn proc_status_field(name: &str) -> Option<usize> {
+pub fn proc_status_field(name: &str) -> Option<usize> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
