@@ -119,3 +119,45 @@ fn a_tail_read_as_more_of_a_block_is_refused() {
         Err(plainws::Error::InvalidCompressedData(_))
     ));
 }
+
+#[test]
+fn an_incomplete_code_before_a_final_block_is_refused() {
+    // `inflate_differential` (fuzz-only) reported a difference the oracle
+    // should have allowed: `miniz_oxide` accepts an incomplete distance
+    // code (plainws refuses it, a documented strictness difference) in a
+    // block before a final one. The oracle now allows it there too.
+    let input = crash("inflate_differential", "incomplete-code-before-bfinal");
+    inflate::inflate(&input);
+    let (_, messages) = deflate_input::read_deflate_input(&input);
+    let mut inflater = plainws::sansio::deflate::Inflater::new(15, false);
+    let mut out = Vec::new();
+    assert!(matches!(
+        inflater.inflate(messages[0], &mut out, u64::MAX),
+        Err(plainws::Error::InvalidCompressedData(
+            "incomplete distance code"
+        ))
+    ));
+}
+
+#[test]
+fn a_corrupt_stream_after_a_final_block_is_refused() {
+    // `inflate_differential` (fuzz-only): after a block with BFINAL set,
+    // where `miniz_oxide` stops, plainws decodes the rest as a new stream
+    // (RFC 7692 §7.2.3.4) and refuses its incomplete code-length code,
+    // having given the same bytes up to the final block.
+    let input = crash("inflate_differential", "incomplete-code-after-bfinal");
+    inflate::inflate(&input);
+    let (_, messages) = deflate_input::read_deflate_input(&input);
+    let mut inflater = plainws::sansio::deflate::Inflater::new(15, false);
+    let mut out = Vec::new();
+    let result = inflater
+        .inflate(messages[0], &mut out, u64::MAX)
+        .and_then(|()| inflater.finish_message(&mut out, u64::MAX));
+    assert!(matches!(
+        result,
+        Err(plainws::Error::InvalidCompressedData(
+            "incomplete code-length code"
+        ))
+    ));
+    assert!(!out.is_empty());
+}
