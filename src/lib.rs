@@ -221,11 +221,19 @@ pub use blocking::transport::Transport;
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use blocking::websocket::{WebSocket, accept, accept_with};
 pub use error::{Error, Result};
+// The core's main types, shown at the root with their own docs (they also
+// stay at their paths under `sansio`).
+#[doc(inline)]
 pub use sansio::close::{CloseCode, CloseFrame};
+#[doc(inline)]
 pub use sansio::config::{Config, Direction, Keepalive, Tracer};
+#[doc(inline)]
 pub use sansio::deflate::negotiate::DeflateConfig;
+#[doc(inline)]
 pub use sansio::frame::{FrameHeader, Opcode, Role};
+#[doc(inline)]
 pub use sansio::handshake::server::{Accept, Request, Response};
+#[doc(inline)]
 pub use sansio::message::Message;
 
 /// The README's Rust code blocks, compiled (and the ones not marked
