@@ -238,7 +238,8 @@ pub struct Server {
     state: Arc<State>,
 }
 
-/// Stops a running [`Server`] from another thread.
+/// Stops a running [`Server`] from another thread: taken with
+/// [`Server::handle`] before [`Server::run`], cheap to clone ([example](Server#examples)).
 #[derive(Clone, Debug)]
 pub struct ServerHandle {
     state: Arc<State>,
