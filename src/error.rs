@@ -19,6 +19,7 @@ pub enum Error {
     // ----- I/O and connection state -----
     /// The underlying stream failed.
     #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     Io(io::Error),
     /// The connection ended normally: the close handshake finished, or the
     /// peer closed it. Receiving after this returns the same error.
@@ -86,21 +87,21 @@ pub enum Error {
     InvalidCompressedData(&'static str),
 
     // ----- Limits: close code 1009 -----
-    /// A frame longer than `Config::max_frame_size`.
+    /// A frame longer than [`Config::max_frame_size`](field@crate::Config::max_frame_size).
     FrameTooLarge {
         /// Declared payload length.
         len: u64,
         /// The configured limit.
         limit: u64,
     },
-    /// A message longer than `Config::max_message_size`, counted across fragments.
+    /// A message longer than [`Config::max_message_size`](field@crate::Config::max_message_size), counted across fragments.
     MessageTooLarge {
         /// Length the message would reach.
         len: u64,
         /// The configured limit.
         limit: u64,
     },
-    /// More fragments in one message than `Config::max_fragments`.
+    /// More fragments in one message than [`Config::max_fragments`](field@crate::Config::max_fragments).
     TooManyFragments(usize),
 
     // ----- Keepalive: close code 1011 -----
@@ -110,9 +111,9 @@ pub enum Error {
     // ----- Handshake (RFC 6455 §4) -----
     /// The HTTP request or response could not be parsed (400).
     MalformedHttp(&'static str),
-    /// The handshake head is over `Config::max_handshake_bytes` (431).
+    /// The handshake head is over [`Config::max_handshake_bytes`](field@crate::Config::max_handshake_bytes) (431).
     HeadersTooLarge,
-    /// The handshake head has more than `Config::max_headers` header fields (431).
+    /// The handshake head has more than [`Config::max_headers`](field@crate::Config::max_headers) header fields (431).
     TooManyHeaders,
     /// The request method is not GET (405; §4.2.1 item 1).
     MethodNotAllowed,
@@ -139,6 +140,7 @@ pub enum Error {
     // ----- Application data -----
     /// A JSON message did not serialize or deserialize.
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     Json(serde_json::Error),
     /// A binary message arrived where text was expected.
     UnexpectedBinary,
@@ -286,6 +288,7 @@ impl core::error::Error for Error {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {
         match e.kind() {

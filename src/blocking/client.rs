@@ -51,6 +51,43 @@ const HANDSHAKE_HEADERS: [&str; 7] = [
 ///     .connect_timeout(Duration::from_secs(3));
 /// assert_eq!(options.protocols, ["chat.v2", "chat.v1"]);
 /// ```
+///
+/// # Connecting
+///
+/// [`connect_with`] takes the options: here with an `Authorization`
+/// header, two subprotocols offered, a 3-second connect timeout and a
+/// smaller message limit, against a server on this machine.
+///
+/// ```
+/// use std::net::TcpListener;
+/// use std::time::Duration;
+/// use plainws::{Accept, ClientOptions, CloseCode, Config, Message};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let url = format!("ws://{}/feed", listener.local_addr()?);
+/// std::thread::spawn(move || -> plainws::Result<()> {
+///     let (stream, _) = listener.accept()?;
+///     let mut ws = plainws::accept_with(stream, Config::default(), |request| {
+///         assert_eq!(request.header("Authorization"), Some("Bearer let-me-in"));
+///         Ok(Accept::default().protocol("feed.v1"))
+///     })?;
+///     ws.send_text("tick")?;
+///     while !matches!(ws.recv()?, Message::Close(_)) {}
+///     Ok(())
+/// });
+///
+/// let options = ClientOptions::default()
+///     .config(Config::default().max_message_size(1 << 20))
+///     .header("Authorization", "Bearer let-me-in")
+///     .protocols(["feed.v2", "feed.v1"])
+///     .connect_timeout(Duration::from_secs(3));
+/// let mut ws = plainws::connect_with(&url, options)?;
+/// assert_eq!(ws.protocol(), Some("feed.v1")); // the server's choice
+/// assert_eq!(ws.recv()?, Message::Text("tick".into()));
+/// ws.close(CloseCode::NORMAL, "done")?;
+/// while !matches!(ws.recv()?, Message::Close(_)) {}
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ClientOptions {
@@ -136,7 +173,7 @@ pub fn connect(url: &str) -> Result<WebSocket> {
 /// A `wss://` URL is an [`Error::InvalidUrl`]: TLS is not built in (see
 /// [`client_with_transport`]). A status other than 101 is
 /// [`Error::HandshakeRefused`] with the status line; redirects are not
-/// followed.
+/// followed. [`ClientOptions`] has [an example](ClientOptions#connecting).
 pub fn connect_with(url: &str, options: ClientOptions) -> Result<WebSocket> {
     let parsed = Url::parse(url)?;
     if parsed.secure {

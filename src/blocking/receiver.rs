@@ -77,12 +77,13 @@ impl Receiver {
     ///
     /// Pings are answered before they are returned. When the peer's Close
     /// arrives it is returned, and this half is done: the next `recv`
-    /// returns `Error::ConnectionClosed`. On a split connection the Close
+    /// returns [`Error::ConnectionClosed`]. On a split connection the Close
     /// reply goes out once every handle to the connection is dropped (or
-    /// on [`Sender::close`], or after `Config::close_timeout`), so replies
+    /// on [`Sender::close`], or after
+    /// [`Config::close_timeout`](field@crate::Config::close_timeout)), so replies
     /// other threads still send go out before it (see
     /// [`WebSocket::split`](crate::WebSocket::split)). After an error,
-    /// `recv` returns `Error::ConnectionClosed`.
+    /// `recv` returns [`Error::ConnectionClosed`].
     pub fn recv(&mut self) -> Result<Message> {
         loop {
             if self.finished {
@@ -351,7 +352,8 @@ impl Receiver {
         self.end = 0;
     }
 
-    /// A sender for this connection (the same one `split` returns).
+    /// A sender for this connection (the same one
+    /// [`split`](crate::WebSocket::split) returns).
     pub fn sender(&self) -> Sender {
         let sender = Sender::new(Arc::clone(&self.shared));
         sender.share();

@@ -161,7 +161,8 @@ impl Sender {
     /// Returns once the Close frame is written. The receiving half keeps
     /// delivering messages until the peer's Close arrives, then ends the
     /// connection; if the peer stays silent, the socket is shut down after
-    /// `Config::close_timeout`. Codes that may not be sent (1005, 1006,
+    /// [`Config::close_timeout`](field@crate::Config::close_timeout). Codes
+    /// that may not be sent (1005, 1006,
     /// 1015, ...) are refused with
     /// [`Error::UnsendableCloseCode`](crate::Error::UnsendableCloseCode). A
     /// second close returns [`Error::AlreadyClosed`](crate::Error::AlreadyClosed).
@@ -213,7 +214,8 @@ impl Sender {
         })
     }
 
-    /// Sets how long one frame write may block (see `Config::write_timeout`).
+    /// Sets how long one frame write may block (see
+    /// [`Config::write_timeout`](field@crate::Config::write_timeout)).
     pub fn set_write_timeout(&self, timeout: Duration) -> Result<()> {
         self.shared
             .stream

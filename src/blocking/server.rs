@@ -55,7 +55,7 @@ pub struct ServerOptions {
     pub allowed_origins: Option<Vec<String>>,
     /// Stack size of each connection thread. Default: 128 KiB.
     pub thread_stack_size: usize,
-    /// How long `shutdown` waits for connection threads after closing
+    /// How long [`shutdown`](ServerHandle::shutdown) waits for connection threads after closing
     /// them. Default: the close timeout plus one second.
     pub shutdown_timeout: Duration,
 }
@@ -140,13 +140,106 @@ struct Live {
 }
 
 /// A TCP listener that hands each connection to a handler on its own thread.
+///
+/// [`Server::bind`] takes [`ServerOptions`]: the connections' [`Config`], a
+/// connection limit (503 beyond it, before the upgrade), an `Origin`
+/// allow-list (403 outside it). [`run`](Server::run) accepts until a
+/// [`ServerHandle`], taken with [`handle`](Server::handle) before `run`,
+/// calls [`shutdown`](ServerHandle::shutdown) from another thread. Each
+/// connection's handler gets an [`Incoming`] and decides with
+/// [`Incoming::accept_with`], as with [`accept_with`](crate::accept_with).
+///
+/// # Examples
+///
+/// A chat server: routing by path, an auth check answering 401, a
+/// subprotocol chosen from the client's offer, custom limits, and a
+/// shutdown from another thread (here the main thread, once two clients
+/// were served).
+///
+/// ```
+/// use std::time::Duration;
+/// use plainws::{Accept, ClientOptions, CloseCode, Config, Error, Message, Response};
+/// use plainws::{Server, ServerOptions};
+///
+/// let config = Config::default()
+///     .max_message_size(64 << 10) // 64 KiB messages at most
+///     .idle_timeout(Duration::from_secs(300));
+/// let options = ServerOptions::default().config(config).max_connections(100);
+/// let server = Server::bind("127.0.0.1:0", options)?;
+/// let url = format!("ws://{}/chat", server.local_addr());
+/// let handle = server.handle();
+///
+/// let running = std::thread::spawn(move || {
+///     server.run(|incoming| {
+///         let accepted = incoming.accept_with(|request| {
+///             // Route by path (the query is `request.query()`).
+///             if request.path() != "/chat" {
+///                 return Err(Response::new(404, "no such endpoint\n"));
+///             }
+///             // A bearer token, or a session cookie.
+///             let token = request
+///                 .header("Authorization")
+///                 .and_then(|value| value.strip_prefix("Bearer "));
+///             let session = request.header("Cookie").and_then(|cookies| {
+///                 cookies.split(';').find_map(|pair| pair.trim().strip_prefix("session="))
+///             });
+///             if token != Some("let-me-in") && session.is_none() {
+///                 return Err(Response::new(401, "log in first\n")
+///                     .with_header("WWW-Authenticate", "Bearer"));
+///             }
+///             // The first subprotocol we speak, in the client's order.
+///             let mut accept = Accept::default();
+///             if let Some(chosen) = request.protocols().find(|p| ["chat.v2", "chat.v1"].contains(p)) {
+///                 accept = accept.protocol(chosen);
+///             }
+///             Ok(accept)
+///         });
+///         let Ok(ws) = accepted else {
+///             return; // refused: the client got its HTTP answer
+///         };
+///         let (mut receiver, sender) = ws.split();
+///         while let Ok(message) = receiver.recv() {
+///             if let Message::Text(text) = message {
+///                 let _ = sender.send_text(&text);
+///             }
+///         }
+///     })
+/// });
+///
+/// // Without credentials: 401.
+/// let refused = plainws::connect(&url).unwrap_err();
+/// assert!(matches!(&refused, Error::HandshakeRefused(line) if line.contains("401")));
+///
+/// // With a token and two subprotocols offered: the server picks one.
+/// let options = ClientOptions::default()
+///     .header("Authorization", "Bearer let-me-in")
+///     .protocols(["chat.v1", "chat.v2"]);
+/// let mut ws = plainws::connect_with(&url, options)?;
+/// assert_eq!(ws.protocol(), Some("chat.v1"));
+/// ws.send_text("hello")?;
+/// assert_eq!(ws.recv()?, Message::Text("hello".into()));
+///
+/// // Stop from another thread: the server closes every connection with
+/// // 1001 (going away), then waits for their threads.
+/// let stopper = std::thread::spawn(move || handle.shutdown());
+/// while let Ok(message) = ws.recv() {
+///     if let Message::Close(Some(frame)) = message {
+///         assert_eq!(frame.code, CloseCode::GOING_AWAY);
+///     }
+/// }
+/// let every_connection_ended = stopper.join().unwrap();
+/// assert!(every_connection_ended);
+/// running.join().unwrap()?; // `run` returned
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
     state: Arc<State>,
 }
 
-/// Stops a running [`Server`] from another thread.
+/// Stops a running [`Server`] from another thread: taken with
+/// [`Server::handle`] before [`Server::run`], cheap to clone ([example](Server#examples)).
 #[derive(Clone, Debug)]
 pub struct ServerHandle {
     state: Arc<State>,
@@ -366,7 +459,8 @@ fn close_all(senders: &[Sender], deadline: Instant) {
 impl ServerHandle {
     /// Stops accepting, closes every connection with 1001 (going away),
     /// and returns once every connection thread has ended, or after
-    /// `ServerOptions::shutdown_timeout`. Returns whether all ended.
+    /// [`ServerOptions::shutdown_timeout`](field@ServerOptions::shutdown_timeout).
+    /// Returns whether all ended.
     pub fn shutdown(&self) -> bool {
         let state = &self.state;
         let timeout = state.options.shutdown_timeout;

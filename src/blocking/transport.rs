@@ -173,6 +173,7 @@ mod memory {
     /// be slow or unavailable; it behaves like a `TcpStream` for plainws
     /// (blocking reads, read timeouts, shutdown waking a blocked reader).
     #[derive(Debug, Clone)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub struct MemoryStream {
         incoming: Arc<Channel>,
         outgoing: Arc<Channel>,

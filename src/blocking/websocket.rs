@@ -58,10 +58,11 @@ impl WebSocket {
     /// Splits the connection into its receiving and sending halves.
     ///
     /// From then on, when the peer's Close arrives, the Close reply waits
-    /// until every handle (the `Receiver` and every `Sender` clone) is
+    /// until every handle (the [`Receiver`] and every [`Sender`] clone) is
     /// dropped, a `Sender` calls [`close`](Sender::close), or
-    /// `Config::close_timeout` passes: replies that other threads are
-    /// still sending go out before it. An unsplit `WebSocket`, used from
+    /// [`Config::close_timeout`](field@Config::close_timeout) passes:
+    /// replies that other threads are still sending go out before it. An
+    /// unsplit `WebSocket`, used from
     /// one thread, answers the peer's Close at once.
     pub fn split(self) -> (Receiver, Sender) {
         self.sender.share();
@@ -69,7 +70,8 @@ impl WebSocket {
     }
 
     /// Whether permessage-deflate was negotiated (RFC 7692): messages sent
-    /// with `send_text` and `send_binary` are then compressed.
+    /// with [`send_text`](WebSocket::send_text) and
+    /// [`send_binary`](WebSocket::send_binary) are then compressed.
     pub fn is_compressed(&self) -> bool {
         self.sender.compresses()
     }
@@ -100,7 +102,8 @@ impl WebSocket {
     }
 
     /// Starts the close handshake (see [`Sender::close`]). Keep calling
-    /// `recv` until it returns the peer's Close or an error.
+    /// [`recv`](WebSocket::recv) until it returns the peer's Close or an
+    /// error.
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
         self.sender.close(code, reason)
     }
@@ -134,7 +137,61 @@ pub fn accept<S: Transport>(stream: S) -> Result<WebSocket> {
 /// browser request. Then the WebSocket fields are checked (RFC 6455
 /// §4.2.1). Every failure is answered with a real HTTP response (400, 405,
 /// 426, 431, ...) and returned as the matching error; an application's own
-/// response returns `Error::Rejected(status)`.
+/// response returns [`Error::Rejected`]`(status)`. [`Request`] gives the
+/// path, the query and the headers; `config` sets the connection's limits.
+/// With a [`Server`](crate::Server), the same callback goes to
+/// [`Incoming::accept_with`](crate::Incoming::accept_with) ([a whole
+/// server](crate::Server#examples)).
+///
+/// # Examples
+///
+/// One connection, routed by path, authenticated by a session cookie (401
+/// without it), with a subprotocol chosen from the client's offer and a
+/// smaller message limit:
+///
+/// ```
+/// use std::net::TcpListener;
+/// use plainws::{Accept, ClientOptions, Config, Error, Message, Response};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let url = format!("ws://{}/chat?room=1", listener.local_addr()?);
+/// let client = std::thread::spawn(move || -> plainws::Result<()> {
+///     let options = ClientOptions::default()
+///         .header("Cookie", "theme=dark; session=abc123")
+///         .protocols(["chat.v3", "chat.v2"]);
+///     let mut ws = plainws::connect_with(&url, options)?;
+///     assert_eq!(ws.protocol(), Some("chat.v2"));
+///     ws.send_text("hi")?;
+///     Ok(())
+/// });
+///
+/// let (stream, _) = listener.accept()?;
+/// let config = Config::default().max_message_size(1 << 20);
+/// let ws = plainws::accept_with(stream, config, |request| {
+///     if request.path() != "/chat" {
+///         return Err(Response::new(404, "no such endpoint\n"));
+///     }
+///     assert_eq!(request.query(), Some("room=1"));
+///     let session = request.header("Cookie").and_then(|cookies| {
+///         cookies.split(';').find_map(|pair| pair.trim().strip_prefix("session="))
+///     });
+///     if session != Some("abc123") {
+///         return Err(Response::new(401, "log in first\n"));
+///     }
+///     match request.protocols().find(|p| *p == "chat.v2") {
+///         Some(chosen) => Ok(Accept::default().protocol(chosen)),
+///         None => Err(Response::new(400, "chat.v2 only\n")),
+///     }
+/// });
+/// let mut ws = match ws {
+///     Ok(ws) => ws,
+///     Err(Error::Rejected(status)) => panic!("we answered {status}"),
+///     Err(e) => return Err(e.into()),
+/// };
+/// assert_eq!(ws.recv()?, Message::Text("hi".into()));
+/// client.join().unwrap()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn accept_with<S, F>(stream: S, config: Config, on_request: F) -> Result<WebSocket>
 where
     S: Transport,

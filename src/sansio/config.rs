@@ -32,8 +32,8 @@ pub struct Keepalive {
     pub timeout: Duration,
 }
 
-/// Settings for one connection. Every field has a finite default; see the
-/// crate documentation for the table of limits.
+/// Limits, timeouts and options for one connection, every one finite by
+/// default (the crate documentation has [the table](crate#limits-and-timeouts)).
 ///
 /// Build one from [`Config::default`] with the setters, each named after
 /// its field; the fields are public too, for assignment. New settings may

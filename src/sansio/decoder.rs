@@ -1,6 +1,12 @@
 //! The frame decoder: bytes in, headers and unmasked payload pieces out
 //! (RFC 6455 §5.2). Sans-I/O.
 //!
+//! Low level, for study, fuzzing and custom drivers: applications receive
+//! whole messages with [`Receiver::recv`](crate::Receiver::recv), and a
+//! driver of its own feeds bytes to
+//! [`Connection`](crate::sansio::connection::Connection), which runs this
+//! decoder.
+//!
 //! All state lives in [`FrameDecoder`], never in locals across calls, so
 //! input may be split at any byte: a read timeout in the middle of a frame
 //! loses nothing, and a fuzzer may cut the input anywhere.

@@ -1,5 +1,11 @@
 //! Frames on the wire: opcodes, headers and encoding (RFC 6455 §5.2).
 //!
+//! Low level, for study, fuzzing and custom drivers: applications send and
+//! receive messages with [`Sender`](crate::Sender) and
+//! [`Receiver`](crate::Receiver), and a driver of its own uses
+//! [`Connection`](crate::sansio::connection::Connection), which encodes
+//! and decodes these frames.
+//!
 //! ```text
 //!  0                   1                   2                   3
 //!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1

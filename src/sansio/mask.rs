@@ -1,5 +1,9 @@
 //! Payload masking (RFC 6455 §5.3).
 //!
+//! Low level, for study, fuzzing and custom drivers: masking happens
+//! inside [`Connection`](crate::sansio::connection::Connection) and the
+//! blocking driver; applications never call it.
+//!
 //! "Octet i of the transformed data is the XOR of octet i of the original
 //! data with octet at index i modulo 4 of the masking key." Masking and
 //! unmasking are the same operation.

@@ -1,5 +1,10 @@
 //! Messages, and their assembly from frames (RFC 6455 §5.4, §5.6, §8.1).
 //!
+//! Low level, for study, fuzzing and custom drivers: applications use
+//! [`Message`] from the crate root and receive it with
+//! [`Receiver::recv`](crate::Receiver::recv); the assembler runs inside
+//! [`Connection`](crate::sansio::connection::Connection).
+//!
 //! [`MessageAssembler`] takes the decoder's headers and payload pieces and
 //! gives back whole messages. Fragments are joined, with control frames
 //! allowed between them (§5.4). Sizes are checked at each header,
@@ -27,7 +32,8 @@ pub enum Message {
     /// A Pong from the peer.
     Pong(Vec<u8>),
     /// The peer's Close frame (`None`: it carried no code). plainws has
-    /// already answered it; the next `recv` returns `Error::ConnectionClosed`.
+    /// already answered it; the next `recv` returns
+    /// [`Error::ConnectionClosed`].
     Close(Option<CloseFrame>),
 }
 

@@ -1,19 +1,26 @@
 //! The sans-I/O core: the whole protocol as pure code, `no_std` + `alloc`.
 //!
+//! Low level, for study, fuzzing and custom drivers (an event loop, an
+//! embedded target). Applications use the crate root's types:
+//! [`accept_with`](crate::accept_with), [`connect_with`](crate::connect_with),
+//! [`WebSocket`](crate::WebSocket), [`Server`](crate::Server). A driver of
+//! its own starts at [`connection::Connection`]; the crate documentation
+//! [drives one by hand](crate#the-sans-io-core-by-hand).
+//!
 //! Nothing in this folder reads a socket, starts a thread or looks at a
 //! clock: bytes and time come in as arguments, events and bytes to send go
 //! out as return values. The drivers around it (the blocking
-//! [`core::net`](https://doc.rust-lang.org/std/net/) driver, or an event
+//! [`std::net`](https://doc.rust-lang.org/std/net/) driver, or an event
 //! loop of your own) only move bytes and report time. A test
 //! (`tests/core_purity.rs`) keeps it that way.
 //!
-//! These modules are public for study and fuzzing; an application normally
-//! uses the crate root's types.
-//!
+//! - [`connection`]: one connection as a state machine, both directions,
+//!   the close handshake and the timers (§5–§7).
 //! - [`frame`], [`mask`], [`decoder`]: the wire format (RFC 6455 §5).
 //! - [`utf8`], [`message`], [`reader`]: assembling messages (§5.4, §8.1).
 //! - [`close`]: close codes and payloads (§5.5.1, §7.4).
 //! - [`handshake`]: the opening handshake (§4).
+//! - [`deflate`]: permessage-deflate (RFC 7692).
 //! - [`config`]: limits and timeouts.
 //! - [`trace`]: one line of text per frame.
 

@@ -1,5 +1,10 @@
 //! The receiving side of a connection as pure code: bytes in, messages out.
 //!
+//! Low level, for study, fuzzing and custom drivers: applications use
+//! [`Receiver::recv`](crate::Receiver::recv), and a driver of its own
+//! uses [`Connection`](crate::sansio::connection::Connection), which also
+//! answers Pings and Closes.
+//!
 //! [`MessageReader`] joins the [`FrameDecoder`] and the
 //! [`MessageAssembler`]: it takes whatever bytes the stream gave, however
 //! they were split, and returns the next message (control frames

@@ -1,5 +1,9 @@
 //! Incremental UTF-8 validation (RFC 6455 §5.6, §8.1).
 //!
+//! Low level, for study, fuzzing and custom drivers: applications get
+//! validated text as [`Message::Text`](crate::Message::Text) from
+//! [`Receiver::recv`](crate::Receiver::recv).
+//!
 //! A Text message arrives in pieces: across reads, across fragments, with a
 //! character split anywhere. [`Utf8Validator`] takes the pieces in order,
 //! appends the valid text to a `String` as it goes, and reports the first

@@ -1,6 +1,11 @@
 //! permessage-deflate (RFC 7692): compressed messages, with a DEFLATE
 //! (RFC 1951) written here, `no_std` + `alloc`, no dependency.
 //!
+//! Low level, for study, fuzzing and custom drivers: applications turn
+//! compression on with [`Config::compression`](field@crate::Config::compression)
+//! and a [`DeflateConfig`](crate::DeflateConfig); the drivers negotiate it
+//! and compress.
+//!
 //! - [`Inflater`]: decompresses the messages of one direction, fed in
 //!   pieces split anywhere, checking every output byte against the
 //!   caller's message limit (RFC 7692 §7.2.2).

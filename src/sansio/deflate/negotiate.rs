@@ -23,9 +23,11 @@ use crate::sansio::frame::Role;
 /// extension is "permessage-deflate"").
 pub const EXTENSION_NAME: &str = "permessage-deflate";
 
-/// What this endpoint asks for or accepts. The defaults ask for nothing
-/// (context kept both ways, windows of 2^15 both ways), which costs the
-/// most memory and compresses best.
+/// permessage-deflate settings (RFC 7692): what this endpoint asks for or
+/// accepts, set in [`Config::compression`](field@crate::Config::compression).
+///
+/// The defaults ask for nothing (context kept both ways, windows of 2^15
+/// both ways), which costs the most memory and compresses best.
 ///
 /// On a server each field is a requirement: `*_no_context_takeover` is
 /// put in every response; `server_max_window_bits` below 15 is answered

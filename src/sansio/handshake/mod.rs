@@ -1,5 +1,10 @@
 //! The opening handshake (RFC 6455 §4): an HTTP/1.1 Upgrade. Sans-I/O.
 //!
+//! Low level, for study, fuzzing and custom drivers: applications accept
+//! with [`accept_with`](crate::accept_with) (which shows them the
+//! [`Request`](crate::Request)) and connect with
+//! [`connect_with`](crate::connect_with).
+//!
 //! - [`http`]: reading and parsing a message head, bounded and linear.
 //! - [`server`]: checking a client's request and answering it.
 //! - [`client`]: writing a request and checking the server's answer.

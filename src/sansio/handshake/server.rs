@@ -390,7 +390,7 @@ pub struct Accept {
     /// Extra headers for the 101 response.
     pub headers: Vec<(String, String)>,
     /// Decline permessage-deflate for this connection even when
-    /// `Config::compression` is on (some old browsers' implementations are
+    /// [`Config::compression`](field@crate::Config::compression) is on (some old browsers' implementations are
     /// broken). Default: false.
     pub decline_compression: bool,
 }
