@@ -439,14 +439,32 @@ impl Shared {
     }
 
     /// Closes for a server shutdown, within `budget` whatever the peer
-    /// does: a writer stuck on a peer that does not read is not waited for
-    /// (the socket is shut down under it), and the Close frame itself gets
-    /// at most `budget` to be written. Returns whether the Close went out.
+    /// does: a writer that still holds the write lock when the budget is
+    /// spent is stuck on a peer that does not read and is not waited for
+    /// (the socket is shut down under it); the Close frame itself gets
+    /// what is left of `budget` to be written. Returns whether the Close
+    /// went out.
     pub(crate) fn close_within(&self, code: CloseCode, reason: &str, budget: Duration) -> bool {
-        let Ok(mut writer) = self.writer.try_lock() else {
-            self.shutdown();
-            return false;
+        // The write lock may be held for a moment by a flush; only a writer
+        // still holding it when the budget is spent is stuck on its peer.
+        let deadline = Instant::now() + budget;
+        let mut writer = loop {
+            match self.writer.try_lock() {
+                Ok(writer) => break writer,
+                Err(std::sync::TryLockError::Poisoned(_)) => {
+                    self.shutdown();
+                    return false;
+                }
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    if Instant::now() >= deadline {
+                        self.shutdown();
+                        return false;
+                    }
+                    thread::sleep(Duration::from_millis(1));
+                }
+            }
         };
+        let budget = deadline.saturating_duration_since(Instant::now());
         if writer.failed {
             return false;
         }
