@@ -8,7 +8,7 @@
 #   bench/run.sh --quick    # ~1 min smoke run
 #   bench/run.sh --help     # all options (rounds, seconds, servers, ...)
 #
-# Servers listen on 127.0.0.1:9101-9107 only. bench-all kills every server it
+# Servers listen on 127.0.0.1:9101-9108 only. bench-all kills every server it
 # starts when it exits, and the kernel kills them if bench-all dies
 # (PR_SET_PDEATHSIG); the trap below covers the build steps.
 set -euo pipefail

@@ -1,6 +1,11 @@
 //! The load generator: plain blocking `TcpStream`s, a handshake with a fixed
 //! key, client frames built and masked once up front, and every byte of every
 //! reply checked against what the server must send back.
+//!
+//! With [`Config::compress`] it offers permessage-deflate (RFC 7692) and
+//! compresses every request at send time with `miniz_oxide` (a dependency
+//! of this crate only), on its own CPU, and inflates compressed replies
+//! before checking them.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -8,6 +13,10 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use miniz_oxide::deflate::core::{CompressorOxide, create_comp_flags_from_zip_params};
+use miniz_oxide::inflate::stream::InflateState;
+use miniz_oxide::{DataFormat, MZFlush, MZStatus};
 
 use crate::procfs;
 
@@ -20,6 +29,18 @@ const OP_TEXT: u8 = 0x1;
 const OP_BINARY: u8 = 0x2;
 const OP_CLOSE: u8 = 0x8;
 const OP_PONG: u8 = 0xA;
+/// RSV1 in a frame's first byte: "Per-Message Compressed" (RFC 7692 §6).
+const RSV1: u8 = 0x40;
+/// What permessage-deflate removes from the end of each compressed message
+/// and the receiver puts back (RFC 7692 §7.2.1, §7.2.2).
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+/// The extension offer sent with `--compress`: any window for the server,
+/// and `client_max_window_bits` (as browsers do) so that a server may ask
+/// for a smaller client window, which is then refused (below).
+const DEFLATE_OFFER: &str = "permessage-deflate; client_max_window_bits";
+/// miniz_oxide's compression level for requests: 1, its fastest, to keep
+/// the load generator's share of the CPU small.
+const DEFLATE_LEVEL: i32 = 1;
 
 /// What to run and against which server.
 #[derive(Debug, Clone)]
@@ -42,6 +63,10 @@ pub struct Config {
     /// README's server says "welcome"): awaited and checked after the
     /// handshake, before the workload starts.
     pub greeting: Option<String>,
+    /// Offer permessage-deflate (RFC 7692) in the handshake, fail if the
+    /// server does not accept it, compress every request and inflate
+    /// compressed replies (`--compress`).
+    pub compress: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +124,7 @@ impl Workload {
             idle_conns: 2000,
             hold: Duration::ZERO,
             greeting: None,
+            compress: false,
         }
     }
 }
@@ -113,6 +139,9 @@ pub struct Report {
     pub elapsed: Duration,
     /// Server CPU time (user + system) during the run.
     pub server_cpu: Option<Duration>,
+    /// The load generator's own CPU time (this process, every thread)
+    /// during the run: with `--compress` its compression and inflation.
+    pub client_cpu: Option<Duration>,
     /// Sorted round-trip times (`latency` only).
     pub rtts: Vec<Duration>,
     pub idle: Option<IdleReport>,
@@ -146,6 +175,12 @@ impl Report {
         (self.msgs > 0).then(|| cpu.as_secs_f64() * 1e6 / self.msgs as f64)
     }
 
+    /// The load generator's CPU time per round trip, µs.
+    pub fn client_cpu_us_per_msg(&self) -> Option<f64> {
+        let cpu = self.client_cpu?;
+        (self.msgs > 0).then(|| cpu.as_secs_f64() * 1e6 / self.msgs as f64)
+    }
+
     /// Round-trip percentile in µs (`q` in 0..=1).
     pub fn rtt_us(&self, q: f64) -> Option<f64> {
         let last = self.rtts.len().checked_sub(1)?;
@@ -155,10 +190,13 @@ impl Report {
 
     /// One human-readable line.
     pub fn summary(&self, w: Workload) -> String {
-        let cpu = match self.cpu_us_per_msg() {
+        let mut cpu = match self.cpu_us_per_msg() {
             Some(c) => format!(", server CPU {c:.2} µs/msg"),
             None => String::new(),
         };
+        if let Some(c) = self.client_cpu_us_per_msg() {
+            cpu.push_str(&format!(" (load generator {c:.2} µs/msg)"));
+        }
         match w {
             Workload::Small | Workload::Json => format!(
                 "{}: {} msgs in {:.2} s = {:.0} msgs/s{cpu}",
@@ -214,8 +252,11 @@ pub fn run(w: Workload, cfg: &Config) -> io::Result<Report> {
 
 /// One pre-built request and the exact reply expected for it.
 struct Msg {
+    /// The whole masked frame, sent as is without compression.
     frame: Vec<u8>,
     opcode: u8,
+    /// The request's payload, compressed at send time with compression.
+    payload: Vec<u8>,
     reply: Vec<u8>,
 }
 
@@ -233,6 +274,7 @@ fn binary_msg(size: usize, seed: u64) -> Msg {
     Msg {
         frame: client_frame(OP_BINARY, &payload),
         opcode: OP_BINARY,
+        payload: payload.clone(),
         reply: payload,
     }
 }
@@ -242,15 +284,22 @@ fn json_msg(n: u64) -> Msg {
     Msg {
         frame: client_frame(OP_TEXT, text.as_bytes()),
         opcode: OP_TEXT,
+        payload: text.clone().into_bytes(),
         reply: format!(r#"{{"cmd":"Thanks for your message: hello {n}"}}"#).into_bytes(),
     }
 }
 
 /// A single final, masked client frame.
 fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(payload.len() + 14);
+    push_frame(0x80 | opcode, payload, &mut f);
+    f
+}
+
+/// Appends a masked client frame whose first byte is `b0` (FIN, RSV, opcode).
+fn push_frame(b0: u8, payload: &[u8], f: &mut Vec<u8>) {
     let len = payload.len();
-    let mut f = Vec::with_capacity(len + 14);
-    f.push(0x80 | opcode);
+    f.push(b0);
     if len < 126 {
         f.push(0x80 | len as u8);
     } else if len <= 0xffff {
@@ -262,7 +311,6 @@ fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     }
     f.extend_from_slice(&MASK);
     f.extend(payload.iter().zip(MASK.iter().cycle()).map(|(b, m)| b ^ m));
-    f
 }
 
 /// Opens a connection and completes the opening handshake.
@@ -271,10 +319,15 @@ fn connect(cfg: &Config) -> io::Result<Conn> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let extensions = if cfg.compress {
+        format!("Sec-WebSocket-Extensions: {DEFLATE_OFFER}\r\n")
+    } else {
+        String::new()
+    };
     let req = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\
-         Origin: http://127.0.0.1\r\n\r\n",
+         Origin: http://127.0.0.1\r\n{extensions}\r\n",
         cfg.path, cfg.addr
     );
     stream.write_all(req.as_bytes())?;
@@ -301,6 +354,34 @@ fn connect(cfg: &Config) -> io::Result<Conn> {
     if accept != Some(ACCEPT) {
         return Err(proto(&format!("bad Sec-WebSocket-Accept: {accept:?}")));
     }
+    let extensions: Vec<&str> = head
+        .lines()
+        .filter_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("sec-websocket-extensions")
+                .then(|| value.trim())
+        })
+        .collect();
+    let deflate = match (cfg.compress, extensions.as_slice()) {
+        (_, []) if cfg.compress => {
+            return Err(proto(&format!(
+                "--compress: the server did not accept permessage-deflate \
+                 (no Sec-WebSocket-Extensions in its response to \"{DEFLATE_OFFER}\")"
+            )));
+        }
+        // Without --compress nothing was offered: the header is not read.
+        (false, _) => None,
+        (true, [value]) => Some(
+            DeflateParams::from_response(value)
+                .map_err(|e| proto(&format!("--compress: response {value:?}: {e}")))?,
+        ),
+        (true, values) => {
+            return Err(proto(&format!(
+                "--compress: several Sec-WebSocket-Extensions headers: {values:?}"
+            )));
+        }
+    };
     rx.consume(head_len);
     if let Some(greeting) = &cfg.greeting {
         // Nothing is sent yet, so the first message must be the greeting.
@@ -310,6 +391,9 @@ fn connect(cfg: &Config) -> io::Result<Conn> {
             }
             rx.fill(&mut stream)?;
         };
+        if f.rsv1 {
+            return Err(proto("the greeting is compressed: not supported"));
+        }
         if !f.fin
             || f.opcode != OP_TEXT
             || &rx.data()[f.payload_start..f.end] != greeting.as_bytes()
@@ -322,7 +406,180 @@ fn connect(cfg: &Config) -> io::Result<Conn> {
         stream,
         rx,
         frag: None,
+        deflate,
+        codec: None,
+        compressed: false,
     })
+}
+
+/// The permessage-deflate parameters in force, from the server's response
+/// (RFC 7692 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DeflateParams {
+    /// The server resets its compressor for each message: reset the
+    /// inflater after each compressed reply.
+    server_no_context_takeover: bool,
+    /// This client must reset its compressor for each request.
+    client_no_context_takeover: bool,
+    /// The server's window (8..=15): the inflater keeps 2^15, which
+    /// covers every smaller window.
+    server_max_window_bits: u8,
+}
+
+impl DeflateParams {
+    /// Reads the response's `Sec-WebSocket-Extensions` value: exactly one
+    /// `permessage-deflate` element with valid, non-repeated parameters.
+    fn from_response(value: &str) -> Result<DeflateParams, String> {
+        if value.contains(',') {
+            return Err("more than one extension accepted".into());
+        }
+        let mut parts = value.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        if !name.eq_ignore_ascii_case("permessage-deflate") {
+            return Err(format!("not permessage-deflate but {name:?}"));
+        }
+        let mut p = DeflateParams {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+        };
+        let mut seen = Vec::new();
+        for param in parts {
+            let (key, val) = match param.split_once('=') {
+                Some((k, v)) => (k.trim(), Some(v.trim().trim_matches('"'))),
+                None => (param, None),
+            };
+            let key = key.to_ascii_lowercase();
+            if seen.contains(&key) {
+                return Err(format!("{key} repeated"));
+            }
+            let bits = || -> Result<u8, String> {
+                val.and_then(|v| v.parse().ok())
+                    .filter(|b| (8..=15).contains(b))
+                    .ok_or_else(|| format!("{key}: bad value {val:?}"))
+            };
+            match (key.as_str(), val) {
+                ("server_no_context_takeover", None) => p.server_no_context_takeover = true,
+                ("client_no_context_takeover", None) => p.client_no_context_takeover = true,
+                ("server_max_window_bits", _) => p.server_max_window_bits = bits()?,
+                // miniz_oxide always compresses with a 2^15 window.
+                ("client_max_window_bits", _) if bits()? < 15 => {
+                    return Err(format!(
+                        "client_max_window_bits={} asked, but the load generator \
+                         (miniz_oxide) only compresses with a 2^15 window",
+                        bits()?
+                    ));
+                }
+                ("client_max_window_bits", _) => {}
+                _ => return Err(format!("unexpected parameter {param:?}")),
+            }
+            seen.push(key);
+        }
+        Ok(p)
+    }
+}
+
+/// One connection's permessage-deflate state: a raw DEFLATE stream for
+/// requests and one for replies. Made when a connection starts sending
+/// (the idle workload's connections never make one: only the server's
+/// memory is measured).
+struct Codec {
+    params: DeflateParams,
+    compressor: Box<CompressorOxide>,
+    inflater: Box<InflateState>,
+    /// Scratch output buffer of both directions.
+    buf: Vec<u8>,
+    /// A request's compressed payload.
+    compressed: Vec<u8>,
+    /// The reply being inflated.
+    plain: Vec<u8>,
+}
+
+impl Codec {
+    fn new(params: DeflateParams) -> Codec {
+        let flags = create_comp_flags_from_zip_params(DEFLATE_LEVEL, -15, 0);
+        Codec {
+            params,
+            compressor: Box::new(CompressorOxide::new(flags)),
+            inflater: InflateState::new_boxed(DataFormat::Raw),
+            buf: vec![0; 64 << 10],
+            compressed: Vec::new(),
+            plain: Vec::new(),
+        }
+    }
+
+    /// Appends `m` to `out` as one compressed, masked frame with RSV1
+    /// (RFC 7692 §7.2.1: compress, sync flush, the `00 00 ff ff` removed).
+    fn push_compressed(&mut self, m: &Msg, out: &mut Vec<u8>) -> io::Result<()> {
+        if self.params.client_no_context_takeover {
+            self.compressor.reset();
+        }
+        self.compressed.clear();
+        let mut input = &m.payload[..];
+        loop {
+            let r = miniz_oxide::deflate::stream::deflate(
+                &mut self.compressor,
+                input,
+                &mut self.buf,
+                MZFlush::Sync,
+            );
+            r.status
+                .map_err(|e| proto(&format!("miniz_oxide deflate: {e:?}")))?;
+            input = &input[r.bytes_consumed..];
+            self.compressed
+                .extend_from_slice(&self.buf[..r.bytes_written]);
+            // miniz_oxide may return with the input consumed and part of the
+            // flush still held (large incompressible messages): call again
+            // until the sync flush's tail is out.
+            if input.is_empty() && self.compressed.ends_with(&TAIL) {
+                break;
+            }
+            if r.bytes_consumed == 0 && r.bytes_written == 0 {
+                return Err(proto("miniz_oxide deflate made no progress"));
+            }
+        }
+        if !self.compressed.ends_with(&TAIL) {
+            return Err(proto("miniz_oxide's sync flush did not end in 00 00 ff ff"));
+        }
+        self.compressed.truncate(self.compressed.len() - TAIL.len());
+        push_frame(0x80 | RSV1 | m.opcode, &self.compressed, out);
+        Ok(())
+    }
+
+    /// Inflates one frame's payload of a compressed reply onto `plain`.
+    fn inflate(&mut self, mut input: &[u8]) -> io::Result<()> {
+        loop {
+            let r = miniz_oxide::inflate::stream::inflate(
+                &mut self.inflater,
+                input,
+                &mut self.buf,
+                MZFlush::Sync,
+            );
+            input = &input[r.bytes_consumed..];
+            self.plain.extend_from_slice(&self.buf[..r.bytes_written]);
+            match r.status {
+                Ok(MZStatus::Ok) if input.is_empty() && r.bytes_written < self.buf.len() => {
+                    return Ok(());
+                }
+                Ok(MZStatus::Ok) => {}
+                // No input is no progress: done.
+                Err(miniz_oxide::MZError::Buf) if input.is_empty() => return Ok(()),
+                other => {
+                    return Err(proto(&format!("inflating a reply: {other:?}")));
+                }
+            }
+        }
+    }
+
+    /// The reply's last frame is in: puts the tail back and resets the
+    /// inflater if the server does not keep its context.
+    fn finish(&mut self) -> io::Result<()> {
+        self.inflate(&TAIL)?;
+        if self.params.server_no_context_takeover {
+            self.inflater.reset(DataFormat::Raw);
+        }
+        Ok(())
+    }
 }
 
 /// Pipelined request/reply over `cfg.conns` connections, one thread each.
@@ -332,6 +589,7 @@ fn echo(cfg: &Config, msgs: Vec<Msg>, record_rtt: bool) -> io::Result<Report> {
         .map(|_| connect(cfg))
         .collect::<io::Result<Vec<_>>>()?;
     let cpu_before = cfg.pid.map(procfs::cpu_time).transpose()?;
+    let own_before = procfs::cpu_time(std::process::id())?;
     let start = Instant::now();
     let deadline = start + cfg.duration;
     let threads: Vec<_> = conns
@@ -363,6 +621,7 @@ fn echo(cfg: &Config, msgs: Vec<Msg>, record_rtt: bool) -> io::Result<Report> {
     if let (Some(pid), Some(before)) = (cfg.pid, cpu_before) {
         report.server_cpu = Some(procfs::cpu_time(pid)?.saturating_sub(before));
     }
+    report.client_cpu = Some(procfs::cpu_time(std::process::id())?.saturating_sub(own_before));
     report.rtts.sort_unstable();
     Ok(report)
 }
@@ -413,6 +672,12 @@ struct Conn {
     rx: RxBuf,
     /// Bytes of the current reply already matched, while it arrives fragmented.
     frag: Option<usize>,
+    /// permessage-deflate's parameters, when the handshake negotiated it.
+    deflate: Option<DeflateParams>,
+    /// Made from `deflate` when the connection starts sending.
+    codec: Option<Codec>,
+    /// The reply in progress is compressed (its first frame had RSV1).
+    compressed: bool,
 }
 
 impl Conn {
@@ -434,11 +699,16 @@ impl Conn {
         let mut pending: VecDeque<(usize, Instant)> = VecDeque::with_capacity(inflight);
         let mut out = Vec::new();
         let mut stopping = false;
+        self.codec = self.deflate.map(Codec::new);
         loop {
             while !stopping && pending.len() < inflight {
                 let i = next % msgs.len();
                 next += 1;
-                out.extend_from_slice(&msgs[i].frame);
+                match &mut self.codec {
+                    // Compressed here, per request: the load generator's CPU.
+                    Some(codec) => codec.push_compressed(&msgs[i], &mut out)?,
+                    None => out.extend_from_slice(&msgs[i].frame),
+                }
                 pending.push_back((i, Instant::now()));
             }
             if !out.is_empty() {
@@ -476,6 +746,11 @@ impl Conn {
     fn reply_complete(&mut self, m: &Msg) -> io::Result<bool> {
         while let Some(f) = parse_frame(self.rx.data())? {
             let payload = &self.rx.data()[f.payload_start..f.end];
+            // RFC 7692 §6: RSV1 only on the first frame of a data message,
+            // and only when the extension is in use.
+            if f.rsv1 && (self.codec.is_none() || !matches!(f.opcode, OP_TEXT | OP_BINARY)) {
+                return Err(proto(&format!("RSV1 set (opcode {})", f.opcode)));
+            }
             match f.opcode {
                 OP_PONG => {}
                 op if op == m.opcode || (op == 0 && self.frag.is_some()) => {
@@ -483,14 +758,38 @@ impl Conn {
                     if op != 0 && self.frag.is_some() {
                         return Err(proto("new message inside a fragmented one"));
                     }
-                    let expected = m.reply.get(off..off + payload.len());
-                    if expected != Some(payload) {
-                        return Err(proto(&format!(
-                            "reply mismatch at byte {off} (opcode {op}, {} bytes)",
-                            payload.len()
-                        )));
+                    if op != 0 {
+                        self.compressed = f.rsv1;
                     }
-                    let done = off + payload.len();
+                    let done = match (&mut self.codec, self.compressed) {
+                        (Some(codec), true) => {
+                            // Inflated as it arrives, checked as it grows.
+                            if op != 0 {
+                                codec.plain.clear();
+                            }
+                            codec.inflate(payload)?;
+                            if f.fin {
+                                codec.finish()?;
+                            }
+                            if !m.reply.starts_with(&codec.plain) {
+                                return Err(proto(&format!(
+                                    "inflated reply mismatch (opcode {op}, {} bytes so far)",
+                                    codec.plain.len()
+                                )));
+                            }
+                            codec.plain.len()
+                        }
+                        _ => {
+                            let expected = m.reply.get(off..off + payload.len());
+                            if expected != Some(payload) {
+                                return Err(proto(&format!(
+                                    "reply mismatch at byte {off} (opcode {op}, {} bytes)",
+                                    payload.len()
+                                )));
+                            }
+                            off + payload.len()
+                        }
+                    };
                     self.frag = (!f.fin).then_some(done);
                     self.rx.consume(f.end);
                     if f.fin {
@@ -534,6 +833,8 @@ impl Conn {
 
 struct Frame {
     fin: bool,
+    /// RSV1: a compressed message's first frame (checked by the caller).
+    rsv1: bool,
     opcode: u8,
     payload_start: usize,
     end: usize,
@@ -547,8 +848,8 @@ fn parse_frame(b: &[u8]) -> io::Result<Option<Frame>> {
     if b[1] & 0x80 != 0 {
         return Err(proto("server frame is masked"));
     }
-    if b[0] & 0x70 != 0 {
-        return Err(proto("reserved bits set"));
+    if b[0] & 0x30 != 0 {
+        return Err(proto("RSV2 or RSV3 set"));
     }
     let (len, hdr) = match b[1] & 0x7f {
         126 if b.len() >= 4 => (u16::from_be_bytes([b[2], b[3]]) as u64, 4),
@@ -562,6 +863,7 @@ fn parse_frame(b: &[u8]) -> io::Result<Option<Frame>> {
     }
     Ok(Some(Frame {
         fin: b[0] & 0x80 != 0,
+        rsv1: b[0] & RSV1 != 0,
         opcode: b[0] & 0x0f,
         payload_start: hdr,
         end: end as usize,
@@ -644,6 +946,9 @@ mod tests {
             stream,
             rx: RxBuf::new(16),
             frag: None,
+            deflate: None,
+            codec: None,
+            compressed: false,
         };
         let m = json_msg(3);
         let (a, b) = m.reply.split_at(10);
@@ -662,6 +967,169 @@ mod tests {
         conn.rx.end = wire.len();
         conn.frag = None;
         assert!(conn.reply_complete(&m).is_err());
+    }
+
+    #[test]
+    fn reads_deflate_responses() {
+        let p = DeflateParams::from_response("permessage-deflate").unwrap();
+        assert_eq!(
+            p,
+            DeflateParams {
+                server_no_context_takeover: false,
+                client_no_context_takeover: false,
+                server_max_window_bits: 15,
+            }
+        );
+        let p = DeflateParams::from_response(
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=10; client_max_window_bits=15",
+        )
+        .unwrap();
+        assert!(p.server_no_context_takeover && p.client_no_context_takeover);
+        assert_eq!(p.server_max_window_bits, 10);
+        for bad in [
+            "x-webkit-deflate-frame",
+            "permessage-deflate; client_max_window_bits=9",
+            "permessage-deflate; server_max_window_bits=16",
+            "permessage-deflate; server_max_window_bits",
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            "permessage-deflate; foo",
+            "permessage-deflate, permessage-deflate",
+        ] {
+            assert!(DeflateParams::from_response(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// A server frame: unmasked, `b0` as given.
+    fn server_frame(b0: u8, payload: &[u8]) -> Vec<u8> {
+        let mut f = client_frame(b0 & 0x0f, payload);
+        f[0] = b0;
+        f[1] &= 0x7f;
+        let hdr = f.len() - payload.len() - 4;
+        f.drain(hdr..hdr + 4);
+        f[hdr..].copy_from_slice(payload);
+        f
+    }
+
+    /// The payload of a masked client frame shorter than 126 bytes.
+    fn unmask(frame: &[u8]) -> Vec<u8> {
+        assert_eq!(usize::from(frame[1] & 0x7f), frame.len() - 6);
+        frame[6..]
+            .iter()
+            .zip(MASK.iter().cycle())
+            .map(|(b, k)| b ^ k)
+            .collect()
+    }
+
+    #[test]
+    fn compresses_requests_and_inflates_replies() {
+        for takeover in [true, false] {
+            let params = DeflateParams {
+                server_no_context_takeover: !takeover,
+                client_no_context_takeover: !takeover,
+                server_max_window_bits: 15,
+            };
+            // The "server": a codec whose compressor makes the replies.
+            let mut server = Codec::new(params);
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let mut conn = Conn {
+                stream,
+                rx: RxBuf::new(16),
+                frag: None,
+                deflate: Some(params),
+                codec: Some(Codec::new(params)),
+                compressed: false,
+            };
+            let mut sizes = Vec::new();
+            for n in 0..3 {
+                let m = json_msg(n);
+                // Requests: RSV1 text frames that inflate to the JSON.
+                let mut out = Vec::new();
+                conn.codec
+                    .as_mut()
+                    .unwrap()
+                    .push_compressed(&m, &mut out)
+                    .unwrap();
+                assert_eq!(out[0], 0x80 | RSV1 | OP_TEXT);
+                let body = unmask(&out);
+                assert!(!body.ends_with(&TAIL));
+                server.plain.clear();
+                server.inflate(&body).unwrap();
+                server.finish().unwrap();
+                assert_eq!(server.plain, m.payload);
+                sizes.push(body.len());
+
+                // A compressed reply in two fragments, a pong between them.
+                let mut reply = Vec::new();
+                server
+                    .push_compressed(
+                        &Msg {
+                            frame: Vec::new(),
+                            opcode: OP_TEXT,
+                            payload: m.reply.clone(),
+                            reply: Vec::new(),
+                        },
+                        &mut reply,
+                    )
+                    .unwrap();
+                let body = unmask(&reply);
+                let (a, b) = body.split_at(body.len() / 2);
+                let mut wire = server_frame(RSV1 | OP_TEXT, a);
+                wire.extend_from_slice(&server_frame(0x80 | OP_PONG, b""));
+                wire.extend_from_slice(&server_frame(0x80, b));
+                conn.rx.buf = wire.clone();
+                conn.rx.start = 0;
+                conn.rx.end = wire.len();
+                assert!(conn.reply_complete(&m).unwrap());
+                assert!(conn.rx.data().is_empty());
+            }
+            // With context kept, a request like the last compresses smaller.
+            assert_eq!(takeover, sizes[2] < sizes[0], "{sizes:?}");
+        }
+    }
+
+    #[test]
+    fn compresses_large_messages() {
+        let params = DeflateParams::from_response("permessage-deflate").unwrap();
+        let mut client = Codec::new(params);
+        let mut server = Codec::new(params);
+        for m in [binary_msg(1 << 20, 0), binary_msg(1 << 20, 1), json_msg(1)] {
+            let mut out = Vec::new();
+            client.push_compressed(&m, &mut out).unwrap();
+            let hdr = match out[1] & 0x7f {
+                126 => 8,
+                127 => 14,
+                _ => 6,
+            };
+            let body: Vec<u8> = out[hdr..]
+                .iter()
+                .zip(MASK.iter().cycle())
+                .map(|(b, k)| b ^ k)
+                .collect();
+            server.plain.clear();
+            server.inflate(&body).unwrap();
+            server.finish().unwrap();
+            assert!(server.plain == m.payload);
+        }
+    }
+
+    #[test]
+    fn rsv1_needs_the_extension() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut conn = Conn {
+            stream,
+            rx: RxBuf::new(16),
+            frag: None,
+            deflate: None,
+            codec: None,
+            compressed: false,
+        };
+        let wire = server_frame(0x80 | RSV1 | OP_TEXT, b"x");
+        conn.rx.buf = wire.clone();
+        conn.rx.end = wire.len();
+        assert!(conn.reply_complete(&json_msg(0)).is_err());
     }
 
     #[test]

@@ -24,7 +24,7 @@ usage: bench-all [--quick] [--rounds N] [--secs S] [--idle-conns N] [--servers L
   --idle-conns N   connections held open by the idle workload (default 2000)
   --servers LIST   comma-separated subset of the servers (default all):
                    tungstenite,tungstenite-batched,fastwebsockets,plainws,
-                   plainws-echo_server,plainws-mio,go-seed
+                   plainws-echo_server,plainws-mio,go-seed,plainws-json-deflate
   --no-pin         don't pin the load generator to CPU 0 and the servers to the other CPUs
 Server binaries are looked up next to this executable (bench/run.sh builds them);
 a server whose binary is missing (go-seed without Go) is skipped with a message.";
@@ -52,6 +52,9 @@ struct Server {
     echo: Option<Program>,
     /// The program for the JSON workload; `None`: no JSON mode, "—".
     json: Option<Program>,
+    /// The load generator offers permessage-deflate (`loadgen --compress`)
+    /// and fails unless the server accepts it.
+    compress: bool,
 }
 
 impl Server {
@@ -76,7 +79,7 @@ const fn program(bin: &'static str, args: &'static [&'static str]) -> Option<Pro
     })
 }
 
-const SERVERS: [Server; 7] = [
+const SERVERS: [Server; 8] = [
     Server {
         name: "tungstenite",
         what: "tungstenite 0.30, a thread per connection, each reply sent with `send` \
@@ -84,6 +87,7 @@ const SERVERS: [Server; 7] = [
         port: 9101,
         echo: program("ws-tungstenite", &[ADDR]),
         json: program("ws-tungstenite", &[ADDR, "--json"]),
+        compress: false,
     },
     Server {
         name: "tungstenite-batched",
@@ -93,6 +97,7 @@ const SERVERS: [Server; 7] = [
         port: 9102,
         echo: program("ws-tungstenite", &[ADDR, "--batched"]),
         json: program("ws-tungstenite", &[ADDR, "--json", "--batched"]),
+        compress: false,
     },
     Server {
         name: "fastwebsockets",
@@ -100,6 +105,7 @@ const SERVERS: [Server; 7] = [
         port: 9103,
         echo: program("ws-fastwebsockets", &[ADDR]),
         json: program("ws-fastwebsockets", &[ADDR, "--json"]),
+        compress: false,
     },
     Server {
         name: "plainws",
@@ -113,6 +119,7 @@ const SERVERS: [Server; 7] = [
             greeting: Some("welcome"),
         }),
         json: program("plainws", &["--addr", ADDR]),
+        compress: false,
     },
     Server {
         name: "plainws-echo_server",
@@ -121,6 +128,7 @@ const SERVERS: [Server; 7] = [
         port: 9105,
         echo: program("examples/echo_server", &[ADDR]),
         json: None,
+        compress: false,
     },
     Server {
         name: "plainws-mio",
@@ -129,6 +137,7 @@ const SERVERS: [Server; 7] = [
         port: 9106,
         echo: program("examples/mio_echo", &[ADDR]),
         json: None,
+        compress: false,
     },
     Server {
         name: "go-seed",
@@ -136,8 +145,24 @@ const SERVERS: [Server; 7] = [
         port: 9107,
         echo: None,
         json: program("go-seed", &[ADDR]),
+        compress: false,
+    },
+    Server {
+        name: "plainws-json-deflate",
+        what: "the JSON echo server `plainws` as shipped, with permessage-deflate \
+               negotiated (`loadgen --compress`: the load generator compresses each \
+               request with miniz_oxide level 1 on its own CPU, context kept both ways); \
+               JSON and idle only",
+        port: 9108,
+        echo: None,
+        json: program("plainws", &["--addr", ADDR]),
+        compress: true,
     },
 ];
+
+/// The compressed column and the uncompressed one it is compared with
+/// (issue 10: JSON msgs/s with compression at least half of without).
+const DEFLATE_PAIR: (&str, &str) = ("plainws-json-deflate", "plainws");
 
 const BASELINE: &str = "tungstenite";
 
@@ -154,13 +179,14 @@ enum Metric {
     P99,
     SmallCpu,
     JsonCpu,
+    JsonClientCpu,
     LargeCpu,
     IdleKib,
     IdleThreads,
 }
 
 impl Metric {
-    const ALL: [Metric; 10] = [
+    const ALL: [Metric; 11] = [
         Metric::SmallRate,
         Metric::JsonRate,
         Metric::LargeRate,
@@ -168,6 +194,7 @@ impl Metric {
         Metric::P99,
         Metric::SmallCpu,
         Metric::JsonCpu,
+        Metric::JsonClientCpu,
         Metric::LargeCpu,
         Metric::IdleKib,
         Metric::IdleThreads,
@@ -182,6 +209,7 @@ impl Metric {
             Metric::P99 => "latency: p99 µs ↓",
             Metric::SmallCpu => "small: server CPU µs/msg ↓",
             Metric::JsonCpu => "json: server CPU µs/msg ↓",
+            Metric::JsonClientCpu => "json: load generator CPU µs/msg ↓",
             Metric::LargeCpu => "large: server CPU µs/MiB msg ↓",
             Metric::IdleKib => "idle: RSS KiB/conn ↓",
             Metric::IdleThreads => "idle: server threads",
@@ -315,7 +343,7 @@ fn main() -> ExitCode {
                             String::new()
                         };
                         eprintln!(
-                            "round {round}/{} {:<19} {}{noisy}",
+                            "round {round}/{} {:<20} {}{noisy}",
                             opts.rounds,
                             s.name,
                             r.summary(w)
@@ -327,7 +355,7 @@ fn main() -> ExitCode {
                     Err(e) => {
                         failures += 1;
                         eprintln!(
-                            "round {round}/{} {:<19} {} FAILED: {e} (server log: {})",
+                            "round {round}/{} {:<20} {} FAILED: {e} (server log: {})",
                             opts.rounds,
                             s.name,
                             w.name(),
@@ -358,6 +386,7 @@ fn main() -> ExitCode {
          latency: 1 conn, 32 B ping-pong; CPU = server utime+stime.\n"
     );
     print_table(&servers, &results);
+    print_deflate_summary(&servers, &results);
     println!("\n— : the server has no mode for that workload. Columns:");
     for s in &servers {
         println!("- `{}`: {}", s.name, s.what);
@@ -387,6 +416,10 @@ fn metrics(w: Workload, r: &Report) -> Vec<(Metric, f64)> {
         Workload::Json => {
             out.push((Metric::JsonRate, r.msgs_per_sec()));
             out.extend(cpu.map(|c| (Metric::JsonCpu, c)));
+            out.extend(
+                r.client_cpu_us_per_msg()
+                    .map(|c| (Metric::JsonClientCpu, c)),
+            );
         }
         Workload::Large => {
             out.push((Metric::LargeRate, r.mb_per_sec()));
@@ -428,6 +461,7 @@ fn run_one(
     cfg.pid = Some(server.child.id());
     cfg.duration = Duration::from_secs_f64(opts.secs);
     cfg.idle_conns = opts.idle_conns;
+    cfg.compress = s.compress;
     let before = Usage::now(server.child.id());
     let report = load::run(w, &cfg).map_err(|e| e.to_string())?;
     let others = match (before, Usage::now(server.child.id())) {
@@ -548,6 +582,62 @@ fn fmt_num(v: f64) -> String {
         format!("{v:.1}")
     } else {
         format!("{v:.2}")
+    }
+}
+
+/// permessage-deflate against the same server without it (issue 10's targets).
+fn print_deflate_summary(servers: &[&Server], results: &BTreeMap<(&str, Metric), Vec<f64>>) {
+    let (on, off) = DEFLATE_PAIR;
+    if !servers.iter().any(|s| s.name == on) {
+        return;
+    }
+    let med = |s: &str, m: Metric| results.get(&(s, m)).and_then(|v| median(v));
+    println!("\npermessage-deflate (`{on}` vs `{off}`):");
+    match (med(on, Metric::JsonRate), med(off, Metric::JsonRate)) {
+        (Some(c), Some(u)) if u > 0.0 => println!(
+            "- json msgs/s: {} compressed vs {} uncompressed = {:.0}% (target ≥ 50%)",
+            fmt_num(c),
+            fmt_num(u),
+            c / u * 100.0
+        ),
+        (Some(c), _) => println!(
+            "- json msgs/s: {} compressed (run `{off}` too to compare)",
+            fmt_num(c)
+        ),
+        _ => println!("- json msgs/s: no result"),
+    }
+    if let (Some(c), Some(u)) = (med(on, Metric::JsonCpu), med(off, Metric::JsonCpu)) {
+        println!(
+            "- json server CPU µs/msg: {} compressed vs {} uncompressed: a server limited \
+             by its CPU would reach {:.0}% of its uncompressed rate",
+            fmt_num(c),
+            fmt_num(u),
+            u / c * 100.0
+        );
+    }
+    if let (Some(client), Some(server)) = (med(on, Metric::JsonClientCpu), med(on, Metric::JsonCpu))
+    {
+        // Pinned, each side has one CPU: the side that needs more CPU per
+        // message sets the rate.
+        println!(
+            "- load generator CPU: {} µs/msg (compressing requests, inflating replies \
+             with miniz_oxide), {:.1}× the server's{}",
+            fmt_num(client),
+            client / server,
+            if client > server {
+                ": the compressed msgs/s is bound by the load generator, not the server"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(c) = med(on, Metric::IdleKib) {
+        // `off`'s idle column is the README server, not the JSON one.
+        println!(
+            "- idle RSS KiB/conn of the JSON server with compression negotiated: {} \
+             (without: `loadgen idle ADDR --pid PID` against `plainws --addr ADDR`)",
+            fmt_num(c)
+        );
     }
 }
 

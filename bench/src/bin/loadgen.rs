@@ -18,7 +18,10 @@ options:
   --idle-conns N    connections for idle (default 2000)
   --path PATH       request path (default /echo)
   --hold S          idle: keep the connections open S seconds after measuring
-  --greeting TEXT   the server sends this text message first on each connection";
+  --greeting TEXT   the server sends this text message first on each connection
+  --compress        offer permessage-deflate (RFC 7692), fail unless accepted;
+                    compress every request (miniz_oxide, on this process's CPU)
+                    and inflate compressed replies before checking them";
 
 fn main() -> ExitCode {
     match parse(std::env::args().skip(1).collect()) {
@@ -51,6 +54,10 @@ fn parse(args: Vec<String>) -> Result<(Workload, load::Config), String> {
     let mut cfg = w.config(addr);
     let mut it = rest.iter();
     while let Some(flag) = it.next() {
+        if flag == "--compress" {
+            cfg.compress = true;
+            continue;
+        }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let num = || -> Result<usize, String> {
             value
