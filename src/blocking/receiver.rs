@@ -278,10 +278,7 @@ impl Receiver {
                     self.on_quiet()?;
                 }
                 Err(e) => {
-                    let closed_by_us = self.shared.lock_core().map_or(true, |core| {
-                        use crate::sansio::connection::State;
-                        matches!(core.conn.state(), State::CloseSent | State::Closed)
-                    });
+                    let closed_by_us = self.shared.close_sent();
                     // A shutdown by the close watchdog reads as a reset on
                     // some systems: report the timeout, not the symptom.
                     return Err(self.abort(if closed_by_us {

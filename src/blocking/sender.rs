@@ -208,10 +208,7 @@ impl Sender {
     /// Whether a Close frame has been sent (by this side, or in reply), or
     /// the connection failed.
     pub fn is_closed(&self) -> bool {
-        self.shared.lock_core().map_or(true, |core| {
-            use crate::sansio::connection::State;
-            matches!(core.conn.state(), State::CloseSent | State::Closed)
-        })
+        self.shared.close_sent()
     }
 
     /// Sets how long one frame write may block (see

@@ -38,7 +38,7 @@ use crate::blocking::transport::Transport;
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
-use crate::sansio::connection::{Connection, MaskSource};
+use crate::sansio::connection::{Connection, MaskSource, State};
 use crate::sansio::deflate::negotiate::Agreed;
 use crate::sansio::frame::{Opcode, Role};
 
@@ -344,23 +344,17 @@ impl Shared {
             self.schedule_flush();
             return;
         };
-        if writer.failed {
-            return;
-        }
-        let Ok(mut core) = self.core.lock() else {
-            return;
-        };
-        if core.conn.data_to_send().is_empty() {
-            return;
-        }
-        core.conn.take_data_to_send(&mut writer.buf);
-        drop(core);
-        let _ = self.write_buffer(&mut writer);
+        let _ = self.write_pending(&mut writer);
     }
 
     /// Writes whatever the core has encoded.
     pub(crate) fn flush(&self) -> Result<()> {
         let mut writer = self.lock_writer()?;
+        self.write_pending(&mut writer)
+    }
+
+    /// Under the write lock: takes what the core has encoded and writes it.
+    fn write_pending(&self, writer: &mut Writer) -> Result<()> {
         if writer.failed {
             return Err(Error::ConnectionFailed);
         }
@@ -370,7 +364,14 @@ impl Shared {
         }
         core.conn.take_data_to_send(&mut writer.buf);
         drop(core);
-        self.write_buffer(&mut writer)
+        self.write_buffer(writer)
+    }
+
+    /// Whether this side sent its Close, or the connection is over.
+    pub(crate) fn close_sent(&self) -> bool {
+        self.lock_core().map_or(true, |core| {
+            matches!(core.conn.state(), State::CloseSent | State::Closed)
+        })
     }
 
     /// Writes the writer's buffer whole, within one write deadline.
