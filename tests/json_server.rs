@@ -27,18 +27,30 @@ impl Drop for ServerProcess {
 }
 
 /// A free port: bind, note it, release it for the server.
+///
+/// The tests run in parallel and the kernel may hand the same free port
+/// to two of them in a row; a second server would then fail to bind while
+/// its test talked to the first one. Ports are therefore never handed out
+/// twice in this process.
 fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
+    loop {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        if !given.contains(&addr.port()) {
+            given.push(addr.port());
+            return addr;
+        }
+    }
 }
 
 /// Starts the server and reads its log (standard error) line by line.
 fn start(extra: &[&str]) -> ServerProcess {
-    let addr = free_addr();
     let mut child = Command::new(env!("CARGO_BIN_EXE_plainws"))
-        .args(["--addr", &addr.to_string()])
+        .args(["--addr", "127.0.0.1:0"])
         .args(extra)
         .stderr(Stdio::piped())
         .spawn()
@@ -53,7 +65,7 @@ fn start(extra: &[&str]) -> ServerProcess {
         }
     });
     let banner = log.recv_timeout(Duration::from_secs(10)).expect("banner");
-    assert!(banner.contains("/echo"), "{banner}");
+    let addr = banner_addr(&banner);
     ServerProcess { child, addr, log }
 }
 
@@ -177,6 +189,13 @@ fn start_with(command: &mut Command, addr: SocketAddr) -> Child {
         assert!(Instant::now() < deadline, "the server never listened");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // Something listens: make sure it is this server, not another
+    // process that took the port (this one would have exited at once).
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the server exited: is {addr} taken?"
+    );
     child
 }
 

@@ -55,11 +55,10 @@ impl JsonServer {
     pub fn start(extra: &[&str]) -> JsonServer {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port");
+        // Port 0: the server takes a free port and names it in its banner
+        // (no race with other tests for a port released before binding).
         let mut child = Command::new(env!("CARGO_BIN_EXE_plainws"))
-            .args(["--addr", &addr.to_string()])
+            .args(["--addr", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -69,7 +68,7 @@ impl JsonServer {
         let mut log = std::io::BufReader::new(child.stderr.take().expect("stderr"));
         let mut banner = String::new();
         log.read_line(&mut banner).expect("the banner");
-        assert!(banner.contains("/echo"), "{banner}");
+        let addr = banner_addr(&banner);
         thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
         JsonServer { child, addr }
     }
@@ -77,6 +76,16 @@ impl JsonServer {
     pub fn url(&self) -> String {
         format!("ws://{}/echo", self.addr)
     }
+}
+
+/// The address in the JSON server's banner (`... on ws://ADDR/echo ...`).
+pub fn banner_addr(banner: &str) -> SocketAddr {
+    banner
+        .split("ws://")
+        .nth(1)
+        .and_then(|rest| rest.split("/echo").next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("no ws://ADDR/echo in the banner {banner:?}"))
 }
 
 impl Drop for JsonServer {
