@@ -119,10 +119,13 @@ fn a_message_over_max_fragments() {
     assert_eq!(reason, error.to_string());
 }
 
-/// `close_timeout` over TCP: a peer that never answers our Close. The
-/// socket is shut down at the deadline, which a blocked read on Linux sees
-/// as an end of stream: `recv` returns `AbnormalClosure` (the close
-/// handshake never completed), then `ConnectionClosed`.
+/// `close_timeout` over TCP: a peer that never answers our Close. At the
+/// deadline the socket is shut down (the peer sees the end of TCP) and
+/// `recv` returns `Timeout("close handshake")`, then `ConnectionClosed`;
+/// the same error whether the blocked read wakes to its own timeout or to
+/// the shutdown, which on Linux reads as an end of stream (a CI run once
+/// got `AbnormalClosure` there, whose message blames the peer for an end
+/// of TCP that was ours).
 #[cfg(target_os = "linux")]
 #[test]
 fn a_peer_that_never_answers_our_close_is_cut_off_at_the_close_timeout() {
@@ -152,7 +155,10 @@ fn a_peer_that_never_answers_our_close_is_cut_off_at_the_close_timeout() {
     peer.read_to_end(&mut seen)
         .expect("the server ends the stream");
     let (first, waited, second) = server.join().expect("the server thread");
-    assert!(matches!(first, Err(Error::AbnormalClosure)), "{first:?}");
+    assert!(
+        matches!(first, Err(Error::Timeout("close handshake"))),
+        "{first:?}"
+    );
     assert!(waited >= Duration::from_millis(250), "{waited:?}");
     assert!(waited < Duration::from_secs(3), "{waited:?}");
     assert!(matches!(second, Err(Error::ConnectionClosed)), "{second:?}");

@@ -18,6 +18,7 @@ use crate::blocking::sender::Sender;
 use crate::blocking::shared::{BATCH_MAX, Shared, now};
 use crate::blocking::transport::Transport;
 use crate::error::{Error, Result};
+use crate::sansio::connection::State;
 use crate::sansio::message::Message;
 
 /// The smallest read buffer, allocated when bytes are pending.
@@ -295,11 +296,24 @@ impl Receiver {
     /// abnormal closure (1006, RFC 6455 §7.1.5); the peer may still be
     /// reading, so what other threads send still goes out, and the
     /// transport closes when the last handle is dropped.
+    ///
+    /// After our Close, an end of stream at or past the close deadline is
+    /// the close watchdog shutting the socket down: that reports
+    /// `Timeout("close handshake")`, as a read timing out at the same
+    /// deadline does, whichever of the two happens first.
     fn on_eof(&mut self) -> Error {
         self.finished = true;
         self.release_buffer();
         let outcome = match self.shared.lock_core() {
-            Ok(mut core) => core.conn.receive_eof(),
+            Ok(mut core) => {
+                let timed_out = matches!(core.conn.state(), State::CloseSent)
+                    && core.conn.handle_timeout(now()).is_err();
+                if timed_out {
+                    Err(Error::Timeout("close handshake"))
+                } else {
+                    core.conn.receive_eof()
+                }
+            }
             Err(e) => Err(e),
         };
         self.shared.mark_finished();
