@@ -15,7 +15,7 @@
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseFrame;
 use crate::sansio::decoder::RSV1;
-use crate::sansio::deflate::Inflater;
+use crate::sansio::deflate::{Inflater, OnFirstUse};
 use crate::sansio::frame::{FrameHeader, Opcode};
 use crate::sansio::utf8::Utf8Validator;
 use alloc::{string::String, vec::Vec};
@@ -64,8 +64,9 @@ pub struct MessageAssembler {
     binary_spare: usize,
     /// The payload of the control frame being read (at most 125 bytes).
     control: Vec<u8>,
-    /// permessage-deflate's decompressor, once negotiated (RFC 7692).
-    inflater: Option<Inflater>,
+    /// permessage-deflate's decompressor, once negotiated (RFC 7692),
+    /// made at the first compressed message.
+    inflater: Option<OnFirstUse<Inflater>>,
     /// The message being assembled is compressed (RSV1 on its first frame).
     compressed: bool,
     /// Inflated text, validated before it joins the message.
@@ -96,7 +97,19 @@ impl MessageAssembler {
     /// Inflates messages marked compressed (RSV1 on their first frame),
     /// once permessage-deflate is negotiated (RFC 7692 §6.2).
     pub fn enable_inflate(&mut self, inflater: Inflater) {
+        self.inflater = Some(OnFirstUse::made(inflater));
+    }
+
+    /// As [`enable_inflate`](Self::enable_inflate), with the inflater
+    /// made at the first compressed message.
+    pub(crate) fn enable_inflate_on_first_use(&mut self, inflater: OnFirstUse<Inflater>) {
         self.inflater = Some(inflater);
+    }
+
+    /// Whether the inflater has been made.
+    #[cfg(test)]
+    pub(crate) fn inflater_made(&self) -> bool {
+        self.inflater.as_ref().is_some_and(OnFirstUse::is_made)
     }
 
     /// Takes a validated header; checks the message limits before any of
@@ -194,7 +207,7 @@ impl MessageAssembler {
     /// is validated as it is inflated (1007 at the first bad byte).
     fn inflate_piece(&mut self, data: &[u8], last: bool) -> Result<()> {
         let limit = self.max_message_size;
-        let inflater = self.inflater.as_mut().ok_or(Error::ReservedBitsSet)?;
+        let inflater = self.inflater.as_mut().ok_or(Error::ReservedBitsSet)?.get();
         match self.partial {
             Partial::Binary => {
                 inflater.inflate(data, &mut self.binary, limit)?;

@@ -14,7 +14,7 @@
 use crate::error::Result;
 use crate::sansio::config::Config;
 use crate::sansio::decoder::{Decoded, FrameDecoder};
-use crate::sansio::deflate::Inflater;
+use crate::sansio::deflate::{Inflater, OnFirstUse};
 use crate::sansio::frame::{FrameHeader, Role};
 use crate::sansio::message::{Message, MessageAssembler};
 use alloc::vec::Vec;
@@ -72,6 +72,20 @@ impl MessageReader {
     pub fn enable_inflate(&mut self, inflater: Inflater) {
         self.decoder.allow_compressed();
         self.assembler.enable_inflate(inflater);
+    }
+
+    /// As [`enable_inflate`](Self::enable_inflate), with the inflater
+    /// made at the first compressed message.
+    pub(crate) fn enable_inflate_on_first_use(&mut self, inflater: OnFirstUse<Inflater>) {
+        self.decoder.allow_compressed();
+        self.assembler.enable_inflate_on_first_use(inflater);
+    }
+
+    /// Whether the inflater has been made (it is at the first compressed
+    /// message).
+    #[cfg(test)]
+    pub(crate) fn inflater_made(&self) -> bool {
+        self.assembler.inflater_made()
     }
 
     /// Records each frame for [`MessageReader::read_traced`].

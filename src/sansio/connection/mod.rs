@@ -53,8 +53,8 @@ use core::time::Duration;
 use crate::error::{Error, Result};
 use crate::sansio::close::{CloseCode, CloseFrame};
 use crate::sansio::config::{Config, Direction};
-use crate::sansio::deflate::Deflater;
-use crate::sansio::deflate::negotiate::Agreed;
+use crate::sansio::deflate::negotiate::{Agreed, peer_of};
+use crate::sansio::deflate::{Deflater, OnFirstUse};
 use crate::sansio::frame::{Opcode, Role};
 use crate::sansio::message::Message;
 use crate::sansio::reader::{DirectRead, MessageReader};
@@ -104,7 +104,7 @@ pub struct Connection {
     out: Vec<u8>,
     masks: Option<Box<dyn MaskSource>>,
     /// permessage-deflate's compressor, once negotiated (RFC 7692).
-    deflater: Option<Deflater>,
+    deflater: Option<OnFirstUse<Deflater>>,
     /// A compressed payload on its way into `out`.
     compressed: Vec<u8>,
     /// The data message this side is sending in fragments (§5.4).
@@ -186,8 +186,11 @@ impl Connection {
     /// messages sent with [`send_text`](Self::send_text) and
     /// [`send_binary`](Self::send_binary) are compressed.
     pub fn enable_compression(&mut self, agreed: &Agreed) {
-        self.reader.enable_inflate(agreed.inflater(self.role));
-        self.deflater = Some(agreed.deflater(self.role));
+        let (bits, reset) = agreed.of(peer_of(self.role));
+        self.reader
+            .enable_inflate_on_first_use(OnFirstUse::inflater(bits, reset));
+        let (bits, reset) = agreed.of(self.role);
+        self.deflater = Some(OnFirstUse::deflater(bits, reset));
     }
 
     /// Whether permessage-deflate is on.

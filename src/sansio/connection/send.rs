@@ -62,7 +62,8 @@ impl Connection {
         let deflater = self
             .deflater
             .as_mut()
-            .ok_or(Error::NotAllowed("permessage-deflate is off"))?;
+            .ok_or(Error::NotAllowed("permessage-deflate is off"))?
+            .get();
         // RFC 7692 §7.2.1: compress, end with a sync flush, drop the
         // trailing 00 00 ff ff; RSV1 marks the first (here, only) frame.
         let mut compressed = core::mem::take(&mut self.compressed);

@@ -657,6 +657,37 @@ fn rfc_7692_hello_is_inflated_and_answered_compressed() {
 }
 
 #[test]
+fn compression_memory_is_taken_at_the_first_compressed_message_each_way() {
+    let mut server = server();
+    server.enable_compression(&agreed());
+    let made = |server: &Connection| {
+        (
+            server.reader.inflater_made(),
+            server.deflater.as_ref().is_some_and(|d| d.is_made()),
+        )
+    };
+    assert_eq!(made(&server), (false, false));
+    // Uncompressed traffic both ways needs neither.
+    let messages = receive_all(&mut server, from_client(Opcode::Text, b"plain", true));
+    assert_eq!(messages.expect("valid"), [Message::Text("plain".into())]);
+    server
+        .send_uncompressed(Opcode::Text, b"plain")
+        .expect("open");
+    server.ping(b"").expect("open");
+    assert_eq!(made(&server), (false, false));
+    // A compressed message in: the inflater; one out: the deflater.
+    let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    let messages = receive_all(
+        &mut server,
+        compressed_from_client(Opcode::Text, &hello, true),
+    );
+    assert_eq!(messages.expect("valid"), [Message::Text("Hello".into())]);
+    assert_eq!(made(&server), (true, false));
+    server.send_text("Hello").expect("open");
+    assert_eq!(made(&server), (true, true));
+}
+
+#[test]
 fn rsv1_without_compression_or_on_a_continuation_is_1002() {
     let mut server = server();
     let error = receive_all(

@@ -163,6 +163,12 @@ impl Inflater {
         self.window_bits
     }
 
+    /// Whether each message starts with an empty window (the sender's
+    /// `*_no_context_takeover`, RFC 7692 §7.1.1).
+    pub fn no_context_takeover(&self) -> bool {
+        self.no_context_takeover
+    }
+
     /// The heap this inflater holds, in bytes: the window and the tables.
     pub fn heap_size(&self) -> usize {
         self.window.capacity() + core::mem::size_of::<Tables>()

@@ -43,7 +43,8 @@
 //! and passes payloads through them.
 //!
 //! Memory per connection, allocated once, when the inflater or deflater is
-//! made (never per message): the inflater holds its window (2^w bytes for
+//! made (never per message; a connection makes each at its first
+//! compressed message in that direction, so idle ones hold neither): the inflater holds its window (2^w bytes for
 //! the window bits w the peer compresses with) and about 7 KiB of
 //! decoding tables; the deflater's sizes are in [`Deflater`]'s docs
 //! (154,764 bytes with w = 15, 122,252 with w = 8). Both report theirs
@@ -58,10 +59,12 @@ mod huffman;
 mod inflater;
 mod lz77;
 pub mod negotiate;
+mod on_first_use;
 mod tables;
 
 pub use deflater::Deflater;
 pub use inflater::Inflater;
+pub(crate) use on_first_use::OnFirstUse;
 
 /// The smallest LZ77 window a peer may ask for: 2^8 bytes (RFC 7692
 /// §7.1.2.1: "a value in the range between 8 and 15").

@@ -106,7 +106,7 @@ pub struct Agreed {
 
 impl Agreed {
     /// The window bits and context reset of what `sender` sends.
-    fn of(&self, sender: Role) -> (u8, bool) {
+    pub(crate) fn of(&self, sender: Role) -> (u8, bool) {
         match sender {
             Role::Server => (self.server_max_window_bits, self.server_no_context_takeover),
             Role::Client => (self.client_max_window_bits, self.client_no_context_takeover),
@@ -122,12 +122,16 @@ impl Agreed {
     /// The decompressor for what an endpoint in `role` receives (what its
     /// peer sends).
     pub fn inflater(&self, role: Role) -> Inflater {
-        let peer = match role {
-            Role::Server => Role::Client,
-            Role::Client => Role::Server,
-        };
-        let (bits, reset) = self.of(peer);
+        let (bits, reset) = self.of(peer_of(role));
         Inflater::new(bits, reset)
+    }
+}
+
+/// The other end's role.
+pub(crate) fn peer_of(role: Role) -> Role {
+    match role {
+        Role::Server => Role::Client,
+        Role::Client => Role::Server,
     }
 }
 
