@@ -4,7 +4,11 @@
 //!
 //! With [`Config::compress`] it offers permessage-deflate (RFC 7692),
 //! sends every request compressed with `miniz_oxide` (a dependency of this
-//! crate only) and inflates compressed replies before checking them. Each
+//! crate only) and inflates compressed replies before checking them, with
+//! plainws's own inflater: `miniz_oxide` rebuilds its decoding tables for
+//! every block, which cost the load generator more than the server spent
+//! on the whole round trip (the replies' DEFLATE is checked against other
+//! implementations by Autobahn and `tests/interop_python.rs`). Each
 //! request is compressed once, up front and on its own (a fresh compressor
 //! per message, as a client without context takeover does), which any
 //! server can inflate whatever was negotiated: its inflater's window only
@@ -20,9 +24,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use miniz_oxide::MZFlush;
 use miniz_oxide::deflate::core::{CompressorOxide, create_comp_flags_from_zip_params};
-use miniz_oxide::inflate::stream::InflateState;
-use miniz_oxide::{DataFormat, MZFlush, MZStatus};
+use plainws::sansio::deflate::Inflater;
 
 use crate::procfs;
 
@@ -44,6 +48,8 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// and `client_max_window_bits` (as browsers do) so that a server may ask
 /// for a smaller client window, which is then refused (below).
 const DEFLATE_OFFER: &str = "permessage-deflate; client_max_window_bits";
+/// The most a compressed reply may inflate to.
+const REPLY_LIMIT: u64 = 64 << 20;
 /// miniz_oxide's compression level for requests: 1, its fastest, to keep
 /// the load generator's share of the CPU small.
 const DEFLATE_LEVEL: i32 = 1;
@@ -492,7 +498,8 @@ impl DeflateParams {
 struct Codec {
     params: DeflateParams,
     compressor: Box<CompressorOxide>,
-    inflater: Box<InflateState>,
+    /// The replies' decompressor: plainws's own (module docs).
+    inflater: Inflater,
     /// Scratch output buffer of both directions.
     buf: Vec<u8>,
     /// A request's compressed payload.
@@ -507,7 +514,10 @@ impl Codec {
         Codec {
             params,
             compressor: Box::new(CompressorOxide::new(flags)),
-            inflater: InflateState::new_boxed(DataFormat::Raw),
+            inflater: Inflater::new(
+                params.server_max_window_bits,
+                params.server_no_context_takeover,
+            ),
             buf: vec![0; 64 << 10],
             compressed: Vec::new(),
             plain: Vec::new(),
@@ -564,38 +574,18 @@ impl Codec {
     }
 
     /// Inflates one frame's payload of a compressed reply onto `plain`.
-    fn inflate(&mut self, mut input: &[u8]) -> io::Result<()> {
-        loop {
-            let r = miniz_oxide::inflate::stream::inflate(
-                &mut self.inflater,
-                input,
-                &mut self.buf,
-                MZFlush::Sync,
-            );
-            input = &input[r.bytes_consumed..];
-            self.plain.extend_from_slice(&self.buf[..r.bytes_written]);
-            match r.status {
-                Ok(MZStatus::Ok) if input.is_empty() && r.bytes_written < self.buf.len() => {
-                    return Ok(());
-                }
-                Ok(MZStatus::Ok) => {}
-                // No input is no progress: done.
-                Err(miniz_oxide::MZError::Buf) if input.is_empty() => return Ok(()),
-                other => {
-                    return Err(proto(&format!("inflating a reply: {other:?}")));
-                }
-            }
-        }
+    fn inflate(&mut self, input: &[u8]) -> io::Result<()> {
+        self.inflater
+            .inflate(input, &mut self.plain, REPLY_LIMIT)
+            .map_err(|e| proto(&format!("inflating a reply: {e}")))
     }
 
-    /// The reply's last frame is in: puts the tail back and resets the
-    /// inflater if the server does not keep its context.
+    /// The reply's last frame is in: puts the tail back (and resets the
+    /// window if the server does not keep its context).
     fn finish(&mut self) -> io::Result<()> {
-        self.inflate(&TAIL)?;
-        if self.params.server_no_context_takeover {
-            self.inflater.reset(DataFormat::Raw);
-        }
-        Ok(())
+        self.inflater
+            .finish_message(&mut self.plain, REPLY_LIMIT)
+            .map_err(|e| proto(&format!("ending a compressed reply: {e}")))
     }
 }
 
