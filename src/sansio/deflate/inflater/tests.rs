@@ -2,6 +2,7 @@
 //! each RFC 1951 rule, every split point, and the message limit.
 
 use super::*;
+use crate::sansio::deflate::tables::{DIST_BASE, DIST_EXTRA};
 use alloc::vec::Vec;
 
 const NO_LIMIT: u64 = u64::MAX;
