@@ -8,7 +8,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -385,11 +384,7 @@ fn a_refused_handshake_exits_1_with_the_status_line() {
 
 #[test]
 fn a_refused_connection_exits_1() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_addr().port();
     let (status, _, stderr) = run(
         &["--connect-timeout", "2", &format!("ws://127.0.0.1:{port}/")],
         "",

@@ -143,11 +143,19 @@ impl Receiver {
     }
 
     /// Writes what the core answered, then hands the message over.
+    ///
+    /// More input waiting means we will be back without blocking: replies
+    /// may wait for us (`Config::batch_writes`). The last message of a
+    /// batch ends it, but if it is a data message what the batch holds is
+    /// not written here: the
+    /// reply the application is about to send takes it along in the same
+    /// write. If no send comes, the next `recv` writes it before it
+    /// blocks, and the flusher within its bound whatever happens.
     fn deliver(&mut self, message: Message) -> Result<Message> {
-        // More input waiting means we will be back without blocking:
-        // replies may wait for us (`Config::batch_writes`).
-        self.batch(self.start < self.end)?;
-        self.write_answers()?;
+        let was_batching = self.batching;
+        self.set_batching(self.start < self.end);
+        let data = matches!(message, Message::Text(_) | Message::Binary(_));
+        self.write_answers_or_hold(was_batching && data)?;
         if let Message::Close(_) = &message {
             self.finished = true;
             self.release_buffer();
@@ -174,29 +182,43 @@ impl Receiver {
     /// Writes the core's answers (Pongs, Closes) unless batching lets
     /// them wait.
     fn write_answers(&mut self) -> Result<()> {
+        self.write_answers_or_hold(false)
+    }
+
+    /// As [`write_answers`](Self::write_answers); `hold` lets what is
+    /// waiting wait (for the flusher's bound at most) even though this
+    /// batch has ended.
+    fn write_answers_or_hold(&mut self, hold: bool) -> Result<()> {
         let waiting = self
             .shared
             .lock_core()
             .map_or(0, |core| core.conn.data_to_send().len());
-        if waiting == 0 || (self.batching && waiting < BATCH_MAX && self.shared.schedule_flush()) {
+        let may_wait = self.batching || hold;
+        if waiting == 0 || (may_wait && waiting < BATCH_MAX && self.shared.schedule_flush()) {
             return Ok(());
         }
         self.shared.flush().map_err(|e| self.abort(e))
     }
 
-    /// Tells the sender whether replies may wait (`Config::batch_writes`).
+    /// Tells the sender whether replies may wait (`Config::batch_writes`),
+    /// and writes what waited when they no longer may.
     fn batch(&mut self, batching: bool) -> Result<()> {
-        if !self.shared.config.batch_writes || batching == self.batching {
+        if !self.set_batching(batching) || batching {
             return Ok(());
+        }
+        self.shared.flush().map_err(|e| self.abort(e))
+    }
+
+    /// Tells the sender whether replies may wait; true if that changed.
+    fn set_batching(&mut self, batching: bool) -> bool {
+        if !self.shared.config.batch_writes || batching == self.batching {
+            return false;
         }
         self.batching = batching;
         if let Ok(mut core) = self.shared.lock_core() {
             core.batching = batching;
         }
-        if batching {
-            return Ok(());
-        }
-        self.shared.flush().map_err(|e| self.abort(e))
+        true
     }
 
     /// The connection ended with `error` (the core already queued the

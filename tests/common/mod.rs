@@ -16,6 +16,30 @@ use plainws::{Config, Message};
 pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 pub const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
+/// A loopback address for a server a test starts as another process and
+/// cannot ask for its port (it gives it no way to say). Prefer port 0
+/// and the server's banner (see `JsonServer`).
+///
+/// The port is below Linux's ephemeral range (32768 and up by default),
+/// so no `bind` to port 0 and no outgoing connection can take it between
+/// this check and the server's own bind; it is checked free, and never
+/// handed out twice by one test process.
+pub fn free_addr() -> SocketAddr {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // 20000..32000, from a point that differs between processes.
+    let start = (std::process::id() % 600) as u16 * 20;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(n < 12_000, "no free port below the ephemeral range");
+        let port = 20_000 + (start + n) % 12_000;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        if TcpListener::bind(addr).is_ok() {
+            return addr;
+        }
+    }
+}
+
 /// The RFC's example request, for `path`.
 pub fn upgrade_request(path: &str) -> String {
     format!(
