@@ -76,8 +76,8 @@ pub struct Config {
     /// handshake, before the workload starts.
     pub greeting: Option<String>,
     /// Offer permessage-deflate (RFC 7692) in the handshake, fail if the
-    /// server does not accept it, compress every request and inflate
-    /// compressed replies (`--compress`).
+    /// server does not accept it, send requests compressed and inflate
+    /// compressed replies (`--compress`; see the module's documentation).
     pub compress: bool,
 }
 

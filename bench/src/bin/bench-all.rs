@@ -150,9 +150,9 @@ const SERVERS: [Server; 8] = [
     Server {
         name: "plainws-json-deflate",
         what: "the JSON echo server `plainws` as shipped, with permessage-deflate \
-               negotiated (`loadgen --compress`: the load generator compresses each \
-               request with miniz_oxide level 1 on its own CPU, context kept both ways); \
-               JSON and idle only",
+               negotiated (`loadgen --compress`: requests compressed once, each on its own, \
+               by miniz_oxide level 1; replies, compressed by the server with its context \
+               kept, inflated and checked as they arrive); JSON and idle only",
         port: 9108,
         echo: None,
         json: program("plainws", &["--addr", ADDR]),
@@ -181,12 +181,13 @@ enum Metric {
     JsonCpu,
     JsonClientCpu,
     LargeCpu,
+    LargeClientCpu,
     IdleKib,
     IdleThreads,
 }
 
 impl Metric {
-    const ALL: [Metric; 11] = [
+    const ALL: [Metric; 12] = [
         Metric::SmallRate,
         Metric::JsonRate,
         Metric::LargeRate,
@@ -196,6 +197,7 @@ impl Metric {
         Metric::JsonCpu,
         Metric::JsonClientCpu,
         Metric::LargeCpu,
+        Metric::LargeClientCpu,
         Metric::IdleKib,
         Metric::IdleThreads,
     ];
@@ -211,6 +213,7 @@ impl Metric {
             Metric::JsonCpu => "json: server CPU µs/msg ↓",
             Metric::JsonClientCpu => "json: load generator CPU µs/msg ↓",
             Metric::LargeCpu => "large: server CPU µs/MiB msg ↓",
+            Metric::LargeClientCpu => "large: load generator CPU µs/MiB msg ↓",
             Metric::IdleKib => "idle: RSS KiB/conn ↓",
             Metric::IdleThreads => "idle: server threads",
         }
@@ -386,6 +389,7 @@ fn main() -> ExitCode {
          latency: 1 conn, 32 B ping-pong; CPU = server utime+stime.\n"
     );
     print_table(&servers, &results);
+    print_large_bound(&servers, &results);
     print_deflate_summary(&servers, &results);
     println!("\n— : the server has no mode for that workload. Columns:");
     for s in &servers {
@@ -424,6 +428,10 @@ fn metrics(w: Workload, r: &Report) -> Vec<(Metric, f64)> {
         Workload::Large => {
             out.push((Metric::LargeRate, r.mb_per_sec()));
             out.extend(cpu.map(|c| (Metric::LargeCpu, c)));
+            out.extend(
+                r.client_cpu_us_per_msg()
+                    .map(|c| (Metric::LargeClientCpu, c)),
+            );
         }
         Workload::Latency => {
             out.extend(r.rtt_us(0.5).map(|v| (Metric::P50, v)));
@@ -585,6 +593,29 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
+/// Says which side sets the 1 MiB rate: pinned, each side has one CPU,
+/// and the side that needs more CPU per message is the bound.
+fn print_large_bound(servers: &[&Server], results: &BTreeMap<(&str, Metric), Vec<f64>>) {
+    let med = |s: &str, m: Metric| results.get(&(s, m)).and_then(|v| median(v));
+    let bound: Vec<&str> = servers
+        .iter()
+        .filter(|s| {
+            matches!(
+                (med(s.name, Metric::LargeClientCpu), med(s.name, Metric::LargeCpu)),
+                (Some(client), Some(server)) if client > server
+            )
+        })
+        .map(|s| s.name)
+        .collect();
+    if !bound.is_empty() {
+        println!(
+            "
+large: the load generator needed more CPU per message than the server              against {}: there the MB/s is the load generator's; compare the servers'              CPU per message.",
+            bound.join(", ")
+        );
+    }
+}
+
 /// permessage-deflate against the same server without it (issue 10's targets).
 fn print_deflate_summary(servers: &[&Server], results: &BTreeMap<(&str, Metric), Vec<f64>>) {
     let (on, off) = DEFLATE_PAIR;
@@ -620,8 +651,8 @@ fn print_deflate_summary(servers: &[&Server], results: &BTreeMap<(&str, Metric),
         // Pinned, each side has one CPU: the side that needs more CPU per
         // message sets the rate.
         println!(
-            "- load generator CPU: {} µs/msg (compressing requests, inflating replies \
-             with miniz_oxide), {:.1}× the server's{}",
+            "- load generator CPU: {} µs/msg (sending requests compressed once by \
+             miniz_oxide, inflating replies), {:.1}× the server's{}",
             fmt_num(client),
             client / server,
             if client > server {

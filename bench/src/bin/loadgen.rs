@@ -20,8 +20,9 @@ options:
   --hold S          idle: keep the connections open S seconds after measuring
   --greeting TEXT   the server sends this text message first on each connection
   --compress        offer permessage-deflate (RFC 7692), fail unless accepted;
-                    compress every request (miniz_oxide, on this process's CPU)
-                    and inflate compressed replies before checking them";
+                    send requests compressed (each once, on its own, by
+                    miniz_oxide) and inflate compressed replies (plainws's
+                    inflater) before checking them";
 
 fn main() -> ExitCode {
     match parse(std::env::args().skip(1).collect()) {
