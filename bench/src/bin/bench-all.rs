@@ -609,8 +609,9 @@ fn print_large_bound(servers: &[&Server], results: &BTreeMap<(&str, Metric), Vec
         .collect();
     if !bound.is_empty() {
         println!(
-            "
-large: the load generator needed more CPU per message than the server              against {}: there the MB/s is the load generator's; compare the servers'              CPU per message.",
+            "\nlarge: the load generator needed more CPU per message than the server \
+             against {}: there the MB/s is the load generator's; compare the servers' \
+             CPU per message.",
             bound.join(", ")
         );
     }
