@@ -64,8 +64,10 @@ fn read_text(stream: &mut TcpStream) -> Vec<u8> {
     payload
 }
 
-#[test]
-fn a_pipelined_burst_is_answered_with_a_few_writes() {
+/// The README's server loop (default `Config`) on one connection whose
+/// writes are counted; a raw client upgraded to it, and the count of
+/// writes so far (the 101 included).
+fn counted_echo() -> (TcpStream, Arc<AtomicUsize>, thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let writes = Arc::new(AtomicUsize::new(0));
@@ -76,13 +78,17 @@ fn a_pipelined_burst_is_answered_with_a_few_writes() {
             inner: stream,
             writes: counted,
         };
-        // The README's server loop, with the default Config.
         let (mut receiver, sender) = plainws::accept(stream).expect("upgrade").split();
         while let Ok(Message::Text(text)) = receiver.recv() {
             sender.send_text(&text).expect("echo");
         }
     });
-    let mut client = common::upgraded_stream(addr, "/");
+    (common::upgraded_stream(addr, "/"), writes, server)
+}
+
+#[test]
+fn a_pipelined_burst_is_answered_with_a_few_writes() {
+    let (mut client, writes, server) = counted_echo();
     let before = writes.load(Ordering::SeqCst);
     let burst: Vec<u8> = (0..500)
         .flat_map(|i| masked_text(format!("m{i}").as_bytes()))
@@ -102,22 +108,7 @@ fn sixteen_requests_read_at_once_are_answered_in_one_write() {
     // The benchmark's small echo: 16 requests in flight, read in one
     // read. The last one's reply goes out with the 15 held before it:
     // one write per burst (not the held 15, then the last alone).
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let writes = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&writes);
-    let server = thread::spawn(move || {
-        let (stream, _) = listener.accept().expect("accept");
-        let stream = CountingStream {
-            inner: stream,
-            writes: counted,
-        };
-        let (mut receiver, sender) = plainws::accept(stream).expect("upgrade").split();
-        while let Ok(Message::Text(text)) = receiver.recv() {
-            sender.send_text(&text).expect("echo");
-        }
-    });
-    let mut client = common::upgraded_stream(addr, "/");
+    let (mut client, writes, server) = counted_echo();
     let before = writes.load(Ordering::SeqCst);
     let bursts = 20;
     for burst in 0..bursts {
