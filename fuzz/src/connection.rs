@@ -56,7 +56,7 @@ use plainws::sansio::deflate::{Inflater, TAIL};
 use plainws::{CloseCode, Config, Error, FrameHeader, Keepalive, Message, Opcode, Role};
 
 use super::model::{Setup, is_frame_error, is_message_error, model_frames_from};
-use crate::miniz_reference::{Reference, reference};
+use crate::miniz_reference::{Reference, reference_once};
 
 /// RSV1, the "Per-Message Compressed" bit, in a frame's first byte.
 const RSV1: u8 = 0x40;
@@ -303,7 +303,7 @@ impl SentMessages {
             "our compressed message inflates to other bytes"
         );
         let input = [payload, &TAIL[..]].concat();
-        match reference(&input, &self.history, message.len() as u64) {
+        match reference_once(&input, &self.history, message.len() as u64) {
             None => {}
             Some(Reference::Done(theirs)) => {
                 assert!(
@@ -429,7 +429,7 @@ impl Peer {
             history.clear();
         }
         let input = [&payload[..], &TAIL[..]].concat();
-        match reference(&input, history, bytes.len() as u64) {
+        match reference_once(&input, history, bytes.len() as u64) {
             None => {}
             Some(Reference::Done(theirs)) => {
                 assert!(

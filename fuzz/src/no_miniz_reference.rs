@@ -15,6 +15,6 @@ pub enum Reference {
 }
 
 /// No reference in this build.
-pub fn reference(_input: &[u8], _history: &[u8], _limit: u64) -> Option<Reference> {
+pub fn reference_once(_input: &[u8], _history: &[u8], _limit: u64) -> Option<Reference> {
     None
 }
