@@ -23,6 +23,10 @@ mod deflate_roundtrip;
 mod inflate;
 #[path = "../fuzz/src/inflate_split.rs"]
 mod inflate_split;
+// `connection`'s reference inflater: `miniz_oxide` in the fuzz crate, none
+// here (see the file).
+#[path = "../fuzz/src/no_miniz_reference.rs"]
+mod miniz_reference;
 
 /// Targets that only the fuzzer runs: their corpus is not replayed here.
 const FUZZ_ONLY: &[&str] = &["inflate_differential"];
@@ -487,6 +491,161 @@ fn write(target: &str, name: &str, bytes: &[u8]) {
     fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
+/// `connection` scripts with permessage-deflate on (flags bit 7, then the
+/// agreed parameters: bits 0-2 the server's window bits - 8, bits 3-5 the
+/// client's, bits 6 and 7 `server_`/`client_no_context_takeover`), and one
+/// RSV1 without it.
+fn deflate_connection_scripts() -> Vec<(&'static str, Vec<u8>)> {
+    use plainws::sansio::deflate::Deflater;
+
+    let receive = |bytes: &[u8], split: u8| -> Vec<u8> {
+        assert!(bytes.len() <= 255);
+        [&[0u8, bytes.len() as u8][..], bytes, &[split]].concat()
+    };
+    let text = |t: &[u8]| [&[2u8, t.len() as u8][..], t].concat();
+    let binary = |t: &[u8]| [&[0x82u8, t.len() as u8][..], t].concat();
+    let rsv = |bits: u8, mut frame: Vec<u8>| {
+        frame[0] |= bits;
+        frame
+    };
+    let rsv1 = |frame: Vec<u8>| rsv(0x40, frame);
+    let compress = |bits: u8, reset: bool, messages: &[&[u8]]| -> Vec<Vec<u8>> {
+        let mut deflater = Deflater::new(bits, reset);
+        messages
+            .iter()
+            .map(|m| {
+                let mut out = Vec::new();
+                deflater.compress_message(m, &mut out);
+                out
+            })
+            .collect()
+    };
+    // RFC 7692 §7.2.3.1 and §7.2.3.2: "Hello", then "Hello" again with the
+    // context kept.
+    const HELLO: &[u8] = &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    const HELLO_AGAIN: &[u8] = &[0xf2, 0x00, 0x11, 0x00, 0x01, 0x00];
+    let repeated = b"abcdefghij".repeat(40);
+    let fragmented = compress(15, false, &[&repeated]).remove(0);
+    let (part1, part2) = fragmented.split_at(fragmented.len() / 2);
+    let server_in = [
+        rsv1(frame(0x1, true, HELLO, true)),
+        frame(0x9, true, b"p", true),
+        rsv1(frame(0x1, true, HELLO_AGAIN, true)),
+        frame(0x1, true, b"plain", true),
+        rsv1(frame(0x2, false, part1, true)),
+        frame(0x0, true, part2, true),
+    ]
+    .concat();
+    let client_messages = compress(9, true, &[&repeated, &repeated]);
+    let client_in = [
+        rsv1(frame(0x1, true, &client_messages[0], false)),
+        rsv1(frame(0x1, true, &client_messages[1], false)),
+    ]
+    .concat();
+    let zeros = compress(15, false, &[&[0; 1000]]).remove(0);
+    vec![
+        (
+            // Windows of 2^15 both ways, context kept.
+            "server-deflate-echo",
+            [
+                &[0x8C, 0x3F][..],
+                &receive(&server_in, 9),
+                &text(b"Hello"),
+                &text(b"Hello"),
+                &binary(&[1, 2, 3, 1, 2, 3, 1, 2, 3]),
+                &[3, 0x00, 2],
+                b"un",
+                // 0x80: a final continuation (0x80 % 5 == 3).
+                &[3, 0x80, 10],
+                b"compressed",
+                &[5, 0x03, 0xe8, 0],
+            ]
+            .concat(),
+        ),
+        (
+            // Server window 2^9, client 2^10, no context takeover either way.
+            "client-deflate-no-context-takeover",
+            [
+                &[0x81, 0xD1][..],
+                &receive(&client_in, 40),
+                &text(&b"ab".repeat(100)),
+                &text(&b"ab".repeat(100)),
+                &receive(&close(1000, b"", false), 1),
+            ]
+            .concat(),
+        ),
+        (
+            // Windows of 2^8: long repeats reach past the window.
+            "server-deflate-window-8",
+            [
+                &[0x8C, 0x00][..],
+                &text(&repeated[..250]),
+                &text(&repeated[..250]),
+                &binary(&[7; 200]),
+            ]
+            .concat(),
+        ),
+        (
+            "server-deflate-rsv1-on-continuation",
+            [
+                &[0x8C, 0x3F][..],
+                &receive(
+                    &[
+                        frame(0x1, false, b"a", true),
+                        rsv1(frame(0x0, true, b"b", true)),
+                    ]
+                    .concat(),
+                    0,
+                ),
+            ]
+            .concat(),
+        ),
+        (
+            "server-deflate-rsv1-on-ping",
+            [
+                &[0x8C, 0x3F][..],
+                &receive(&rsv1(frame(0x9, true, b"p", true)), 3),
+            ]
+            .concat(),
+        ),
+        (
+            "client-deflate-rsv2",
+            [
+                &[0x8D, 0x3F][..],
+                &receive(&rsv(0x60, frame(0x1, true, HELLO, false)), 0),
+            ]
+            .concat(),
+        ),
+        (
+            // A block of the reserved type 3 (RFC 1951 §3.2.3): 1007.
+            "server-deflate-corrupt",
+            [
+                &[0x8C, 0x3F][..],
+                &receive(&rsv1(frame(0x2, true, &[0xff; 3], true)), 0),
+            ]
+            .concat(),
+        ),
+        (
+            // Small limits (a 300-byte message): 1000 zeros inflate past them, 1009.
+            "server-deflate-over-limit",
+            [
+                &[0x84, 0x3F][..],
+                &receive(&rsv1(frame(0x2, true, &zeros, true)), 2),
+            ]
+            .concat(),
+        ),
+        (
+            // Compression off: RSV1 is a protocol error, 1002.
+            "server-rsv1-without-compression",
+            [
+                &[0x0C][..],
+                &receive(&rsv1(frame(0x1, true, HELLO, true)), 0),
+            ]
+            .concat(),
+        ),
+    ]
+}
+
 /// Rewrites the hand-written seed files (`seed-*`) of every corpus.
 #[test]
 #[ignore = "writes fuzz/corpus; run by hand after changing the seeds"]
@@ -753,6 +912,9 @@ fn write_seed_corpus() {
         ),
     ];
     for (name, script) in scripts {
+        write("connection", name, &script);
+    }
+    for (name, script) in deflate_connection_scripts() {
         write("connection", name, &script);
     }
 

@@ -24,6 +24,10 @@ mod deflate_roundtrip;
 mod inflate;
 #[path = "../fuzz/src/inflate_split.rs"]
 mod inflate_split;
+// `connection`'s reference inflater: `miniz_oxide` in the fuzz crate, none
+// here (see the file).
+#[path = "../fuzz/src/no_miniz_reference.rs"]
+mod miniz_reference;
 
 #[global_allocator]
 static ALLOC: targets::CountingAlloc = targets::CountingAlloc;

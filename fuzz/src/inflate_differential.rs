@@ -25,80 +25,13 @@
 //!
 //! and the differences of limits: a message over 1 MiB is not compared.
 
-use miniz_oxide::inflate::TINFLStatus;
-use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
 use plainws::Error;
 use plainws::sansio::deflate::{Inflater, TAIL};
 
 use crate::deflate_input::read_deflate_input;
+use crate::miniz_reference::{Reference, reference};
 
 const LIMIT: u64 = 1 << 20;
-
-/// `miniz_oxide`'s answer for one message.
-enum Reference {
-    /// Done at the final block after the tail: the message's bytes.
-    Done(Vec<u8>),
-    /// Done at a BFINAL block inside the message: the bytes before it.
-    EndedEarly(Vec<u8>),
-    /// Refused, or the stream did not end at a block boundary.
-    Failed,
-}
-
-/// A final empty fixed block, and a final empty stored block: after a
-/// stream that ends on a block boundary, each ends it at once with no
-/// output; after one that does not, they are read as more of a block and
-/// (but for a freak of the data) give different results.
-const ENDINGS: [&[u8]; 2] = [&[0x03, 0x00], &[0x01, 0x00, 0x00, 0xff, 0xff]];
-
-/// Decodes `input` followed by `ending` with `miniz_oxide`, as a new
-/// stream after `history` (the window). Returns the status, the input
-/// used and the output.
-fn run_miniz(input: &[u8], ending: &[u8], history: &[u8]) -> (TINFLStatus, usize, Vec<u8>) {
-    let input = [input, ending].concat();
-    let mut decompressor = DecompressorOxide::new();
-    let flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
-    let start = history.len();
-    let mut out = history.to_vec();
-    out.resize(start + 64 * 1024, 0);
-    let (mut in_pos, mut out_pos) = (0, start);
-    loop {
-        let (status, consumed, written) = decompress(
-            &mut decompressor,
-            &input[in_pos..],
-            &mut out,
-            out_pos,
-            flags,
-        );
-        in_pos += consumed;
-        out_pos += written;
-        if status == TINFLStatus::HasMoreOutput && (out_pos - start) as u64 <= LIMIT {
-            let len = out.len();
-            out.resize(len * 2, 0);
-            continue;
-        }
-        out.truncate(out_pos);
-        return (status, in_pos, out.split_off(start));
-    }
-}
-
-/// What `miniz_oxide` makes of one message (`input` is the payload and
-/// the tail).
-fn reference(input: &[u8], history: &[u8]) -> Reference {
-    let (status, used, out) = run_miniz(input, ENDINGS[0], history);
-    if status != TINFLStatus::Done {
-        return Reference::Failed;
-    }
-    if used < input.len() {
-        // A final block ended before the tail.
-        return Reference::EndedEarly(out);
-    }
-    let (status, _, other) = run_miniz(input, ENDINGS[1], history);
-    if status == TINFLStatus::Done && other == out {
-        Reference::Done(out)
-    } else {
-        Reference::Failed
-    }
-}
 
 pub fn inflate_differential(data: &[u8]) {
     let (_, messages) = read_deflate_input(data);
@@ -110,7 +43,7 @@ pub fn inflate_differential(data: &[u8]) {
             .inflate(message, &mut out, LIMIT)
             .and_then(|()| inflater.finish_message(&mut out, LIMIT));
         let input = [message, &TAIL[..]].concat();
-        let theirs = reference(&input, &history);
+        let theirs = reference(&input, &history, LIMIT);
         // The window for the next message: the last 32 KiB of output.
         history.extend_from_slice(&out);
         let excess = history.len().saturating_sub(32 * 1024);

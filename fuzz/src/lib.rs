@@ -11,6 +11,7 @@ mod deflate_roundtrip;
 mod inflate;
 mod inflate_differential;
 mod inflate_split;
+mod miniz_reference;
 mod targets;
 
 pub use deflate_input::{read_deflate_input, write_deflate_input};

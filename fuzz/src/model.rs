@@ -19,6 +19,9 @@ pub(super) struct Setup {
     pub(super) max_frame_size: u64,
     pub(super) max_message_size: u64,
     pub(super) max_fragments: usize,
+    /// permessage-deflate is negotiated: RSV1 may mark the first frame of
+    /// a data message (RFC 7692 §6). Never set by [`Setup::read`].
+    pub(super) allow_rsv1: bool,
 }
 
 impl Setup {
@@ -52,6 +55,7 @@ impl Setup {
             max_frame_size,
             max_message_size,
             max_fragments,
+            allow_rsv1: false,
         }
     }
 
@@ -109,13 +113,27 @@ pub(super) struct ModelFrames {
     pub(super) between_frames: bool,
     /// A fragmented message is open at the end.
     pub(super) in_message: bool,
+    /// Where each whole frame of `frames` ends in the input.
+    pub(super) ends: Vec<usize>,
 }
 
 /// Splits `bytes` into frames by RFC 6455 §5.2–§5.5, checking in the
 /// documented order: RSV, opcode, control frame fragmented or over 125,
 /// 64-bit length top bit, mask against role, data frame order, frame size.
+/// With `setup.allow_rsv1` (permessage-deflate), RSV1 alone passes the
+/// first check, and fails after the opcode's unless the frame starts a
+/// data message (RFC 7692 §6.1).
 pub(super) fn model_frames(setup: &Setup, bytes: &[u8]) -> ModelFrames {
-    let mut model = ModelFrames::default();
+    model_frames_from(setup, bytes, false)
+}
+
+/// As [`model_frames`], for bytes that start at a frame boundary inside a
+/// stream, `in_message` saying whether a fragmented message is open there.
+pub(super) fn model_frames_from(setup: &Setup, bytes: &[u8], in_message: bool) -> ModelFrames {
+    let mut model = ModelFrames {
+        in_message,
+        ..ModelFrames::default()
+    };
     let mut pos = 0;
     loop {
         let rest = &bytes[pos..];
@@ -128,7 +146,8 @@ pub(super) fn model_frames(setup: &Setup, bytes: &[u8]) -> ModelFrames {
         let bits = rest[0] & 15;
         let masked = rest[1] >> 7 == 1;
         let len7 = rest[1] & 127;
-        if rsv != 0 {
+        let rsv1_only = setup.allow_rsv1 && rsv == 0b100;
+        if rsv != 0 && !rsv1_only {
             model.error = Some(Error::ReservedBitsSet);
             return model;
         }
@@ -144,6 +163,10 @@ pub(super) fn model_frames(setup: &Setup, bytes: &[u8]) -> ModelFrames {
                 return model;
             }
         };
+        if rsv != 0 && !matches!(opcode, Opcode::Text | Opcode::Binary) {
+            model.error = Some(Error::ReservedBitsSet);
+            return model;
+        }
         let control = bits >= 8;
         if control && !fin {
             model.error = Some(Error::FragmentedControlFrame);
@@ -227,6 +250,7 @@ pub(super) fn model_frames(setup: &Setup, bytes: &[u8]) -> ModelFrames {
             return model;
         }
         pos += header_len + take;
+        model.ends.push(pos);
     }
 }
 

@@ -12,7 +12,10 @@
 //! and the files refer to each other as `super::...`) and replay every
 //! file of `fuzz/corpus/<target>/` through the same function on stable
 //! `cargo test`. So they depend only on plainws, std and `arbitrary` (a
-//! dev-dependency of the main crate), never on libFuzzer.
+//! dev-dependency of the main crate), never on libFuzzer. The one
+//! exception is `connection`'s reference inflater, `crate::miniz_reference`:
+//! `miniz_reference.rs` (`miniz_oxide`) in the fuzz crate, and
+//! `no_miniz_reference.rs` (no answer) in the tests that include this file.
 //!
 //! To add a target: write `<target>.rs` with its `pub fn`, declare it
 //! below (`#[path]`, `mod`, `pub use`), add a row to [`TARGETS`] and to
@@ -29,7 +32,7 @@
 //! | `handshake_request` | head found the same in any chunking; parse accepts or returns a documented error; the target splits into raw path, query and authority, and the path is the raw path percent-decoded (checked against a plain model), with no control character; header values are the bytes as sent (obs-text included); what parses re-serializes, with or without one leading empty line, to an equal request and the same accept value; an accepted upgrade has no body, no ambiguous framing and at most one `Origin`; the 101 built for it passes the client's check |
 //! | `handshake_response` | accepts or returns a documented error; what is accepted re-serializes to an equal result |
 //! | `utf8` | the incremental validator in any chunking agrees with `std::str::from_utf8`, fails no later than the deciding byte, and builds exactly the valid prefix |
-//! | `connection` | the pure core in either role under a script of peer bytes, sends, time and end of stream: every output frame valid for the role, fragment order, only Pongs after our Close, a Pong for each Ping until the peer's Close, the Close echo or the failing Close, misuse writes nothing (see `connection.rs`) |
+//! | `connection` | the pure core in either role, with or without permessage-deflate, under a script of peer bytes, sends, time and end of stream: every output frame valid for the role (RSV1 only on a compressed message), each accepted send exactly its frame (a compressed one inflates back to the message, through `miniz_oxide` in the fuzz build), fragment order, only Pongs after our Close, a Pong for each Ping until the peer's Close, the Close echo or the failing Close (1002, 1007, 1009), misuse writes nothing; the peer's bytes agree with the frame model (first frame error, messages as sent or inflated) (see `connection.rs`) |
 //! | `blocking_echo` | a whole server connection over memory through the blocking driver: no panic or hang, the server's output is a valid HTTP answer then valid frames, exactly the echo, pongs and close that the received messages call for, with sendable close codes |
 //! | `mask` | the fast unmask equals the RFC's byte-at-a-time formula at every offset, alignment and split |
 //! | `url` | never panics; refuses with a reason; what it accepts agrees with the input read plainly, re-assembles from its parts (and its `Host` value) to the same URL, and makes a request the server side accepts |
