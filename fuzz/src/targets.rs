@@ -84,6 +84,12 @@ pub use utf8::utf8;
 
 #[path = "connection.rs"]
 mod connection;
+#[path = "connection_deflate.rs"]
+mod connection_deflate;
+#[path = "connection_output.rs"]
+mod connection_output;
+#[path = "connection_peer.rs"]
+mod connection_peer;
 pub use connection::connection;
 
 #[path = "blocking_echo.rs"]
