@@ -3,6 +3,7 @@
 //! load generator used by `loadgen` and `bench-all`.
 
 pub mod load;
+pub mod miniz;
 pub mod procfs;
 
 use serde::{Deserialize, Serialize};

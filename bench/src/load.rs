@@ -24,11 +24,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use miniz_oxide::MZFlush;
-use miniz_oxide::deflate::core::{CompressorOxide, create_comp_flags_from_zip_params};
+use miniz_oxide::deflate::core::CompressorOxide;
 use plainws::sansio::deflate::Inflater;
 
-use crate::procfs;
+use crate::{miniz, procfs};
 
 /// RFC 6455's example key and its accept value: no SHA-1 needed here.
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -41,9 +40,6 @@ const OP_CLOSE: u8 = 0x8;
 const OP_PONG: u8 = 0xA;
 /// RSV1 in a frame's first byte: "Per-Message Compressed" (RFC 7692 §6).
 const RSV1: u8 = 0x40;
-/// What permessage-deflate removes from the end of each compressed message
-/// and the receiver puts back (RFC 7692 §7.2.1, §7.2.2).
-const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// The extension offer sent with `--compress`: any window for the server,
 /// and `client_max_window_bits` (as browsers do) so that a server may ask
 /// for a smaller client window, which is then refused (below).
@@ -510,10 +506,9 @@ struct Codec {
 
 impl Codec {
     fn new(params: DeflateParams) -> Codec {
-        let flags = create_comp_flags_from_zip_params(DEFLATE_LEVEL, -15, 0);
         Codec {
             params,
-            compressor: Box::new(CompressorOxide::new(flags)),
+            compressor: miniz::compressor(DEFLATE_LEVEL),
             inflater: Inflater::new(
                 params.server_max_window_bits,
                 params.server_no_context_takeover,
@@ -531,33 +526,13 @@ impl Codec {
             self.compressor.reset();
         }
         self.compressed.clear();
-        let mut input = &m.payload[..];
-        loop {
-            let r = miniz_oxide::deflate::stream::deflate(
-                &mut self.compressor,
-                input,
-                &mut self.buf,
-                MZFlush::Sync,
-            );
-            r.status
-                .map_err(|e| proto(&format!("miniz_oxide deflate: {e:?}")))?;
-            input = &input[r.bytes_consumed..];
-            self.compressed
-                .extend_from_slice(&self.buf[..r.bytes_written]);
-            // miniz_oxide may return with the input consumed and part of the
-            // flush still held (large incompressible messages): call again
-            // until the sync flush's tail is out.
-            if input.is_empty() && self.compressed.ends_with(&TAIL) {
-                break;
-            }
-            if r.bytes_consumed == 0 && r.bytes_written == 0 {
-                return Err(proto("miniz_oxide deflate made no progress"));
-            }
-        }
-        if !self.compressed.ends_with(&TAIL) {
-            return Err(proto("miniz_oxide's sync flush did not end in 00 00 ff ff"));
-        }
-        self.compressed.truncate(self.compressed.len() - TAIL.len());
+        miniz::compress_message(
+            &mut self.compressor,
+            &mut self.buf,
+            &m.payload,
+            &mut self.compressed,
+        )
+        .map_err(|e| proto(&e))?;
         push_frame(0x80 | RSV1 | m.opcode, &self.compressed, out);
         Ok(())
     }
@@ -938,6 +913,7 @@ fn proto(msg: &str) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plainws::sansio::deflate::TAIL;
 
     #[test]
     fn client_frame_is_masked() {
@@ -951,16 +927,7 @@ mod tests {
 
     #[test]
     fn checks_fragmented_replies() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let mut conn = Conn {
-            stream,
-            rx: RxBuf::new(16),
-            frag: None,
-            deflate: None,
-            codec: None,
-            compressed: false,
-        };
+        let mut conn = loopback_conn(None);
         let m = json_msg(3);
         let (a, b) = m.reply.split_at(10);
         let mut wire = vec![0x01, a.len() as u8];
@@ -1023,13 +990,38 @@ mod tests {
     }
 
     /// The payload of a masked client frame shorter than 126 bytes.
+    /// The payload of one whole masked client frame, unmasked.
     fn unmask(frame: &[u8]) -> Vec<u8> {
-        assert_eq!(usize::from(frame[1] & 0x7f), frame.len() - 6);
-        frame[6..]
+        let (header, len) = match frame[1] & 0x7f {
+            126 => (8, usize::from(u16::from_be_bytes([frame[2], frame[3]]))),
+            127 => (
+                14,
+                u64::from_be_bytes(frame[2..10].try_into().unwrap()) as usize,
+            ),
+            n => (6, usize::from(n)),
+        };
+        assert_eq!(len, frame.len() - header, "one whole frame");
+        frame[header..]
             .iter()
             .zip(MASK.iter().cycle())
             .map(|(b, k)| b ^ k)
             .collect()
+    }
+
+    /// A connection over loopback (nothing listens behind it: tests put
+    /// bytes in its receive buffer), with permessage-deflate's `deflate`
+    /// parameters and a codec for them.
+    fn loopback_conn(deflate: Option<DeflateParams>) -> Conn {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        Conn {
+            stream,
+            rx: RxBuf::new(16),
+            frag: None,
+            deflate,
+            codec: deflate.map(Codec::new),
+            compressed: false,
+        }
     }
 
     #[test]
@@ -1042,16 +1034,7 @@ mod tests {
             };
             // The "server": a codec whose compressor makes the replies.
             let mut server = Codec::new(params);
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-            let mut conn = Conn {
-                stream,
-                rx: RxBuf::new(16),
-                frag: None,
-                deflate: Some(params),
-                codec: Some(Codec::new(params)),
-                compressed: false,
-            };
+            let mut conn = loopback_conn(Some(params));
             let mut sizes = Vec::new();
             for n in 0..3 {
                 let m = json_msg(n);
@@ -1131,16 +1114,7 @@ mod tests {
         for m in [binary_msg(1 << 20, 0), binary_msg(1 << 20, 1), json_msg(1)] {
             let mut out = Vec::new();
             client.push_compressed(&m, &mut out).unwrap();
-            let hdr = match out[1] & 0x7f {
-                126 => 8,
-                127 => 14,
-                _ => 6,
-            };
-            let body: Vec<u8> = out[hdr..]
-                .iter()
-                .zip(MASK.iter().cycle())
-                .map(|(b, k)| b ^ k)
-                .collect();
+            let body = unmask(&out);
             server.plain.clear();
             server.inflate(&body).unwrap();
             server.finish().unwrap();
@@ -1150,16 +1124,7 @@ mod tests {
 
     #[test]
     fn rsv1_needs_the_extension() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let mut conn = Conn {
-            stream,
-            rx: RxBuf::new(16),
-            frag: None,
-            deflate: None,
-            codec: None,
-            compressed: false,
-        };
+        let mut conn = loopback_conn(None);
         let wire = server_frame(0x80 | RSV1 | OP_TEXT, b"x");
         conn.rx.buf = wire.clone();
         conn.rx.end = wire.len();

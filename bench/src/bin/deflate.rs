@@ -16,10 +16,11 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use miniz_oxide::deflate::core::{CompressorOxide, create_comp_flags_from_zip_params};
+use miniz_oxide::deflate::core::CompressorOxide;
 use miniz_oxide::inflate::stream::InflateState;
 use miniz_oxide::{DataFormat, MZFlush};
 use plainws::sansio::deflate::{Deflater, Inflater, TAIL};
+use plainws_bench::miniz;
 
 /// A small deterministic generator (xorshift64*).
 struct Rng(u64);
@@ -145,31 +146,15 @@ struct MinizSender {
 
 impl MinizSender {
     fn new(level: i32) -> MinizSender {
-        let flags = create_comp_flags_from_zip_params(level, -15, 0);
         MinizSender {
-            compressor: Box::new(CompressorOxide::new(flags)),
+            compressor: miniz::compressor(level),
             buf: vec![0; 64 << 10],
         }
     }
 
     fn compress_message(&mut self, payload: &[u8], out: &mut Vec<u8>) {
-        let mut input = payload;
-        loop {
-            let result = miniz_oxide::deflate::stream::deflate(
-                &mut self.compressor,
-                input,
-                &mut self.buf,
-                MZFlush::Sync,
-            );
-            result.status.expect("miniz_oxide deflate");
-            input = &input[result.bytes_consumed..];
-            out.extend_from_slice(&self.buf[..result.bytes_written]);
-            if input.is_empty() && result.bytes_written < self.buf.len() {
-                break;
-            }
-        }
-        assert!(out.ends_with(&TAIL));
-        out.truncate(out.len() - 4);
+        miniz::compress_message(&mut self.compressor, &mut self.buf, payload, out)
+            .expect("miniz_oxide compresses");
     }
 }
 
