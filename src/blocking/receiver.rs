@@ -327,15 +327,12 @@ impl Receiver {
         self.finished = true;
         self.release_buffer();
         let outcome = match self.shared.lock_core() {
-            Ok(mut core) => {
-                let timed_out = matches!(core.conn.state(), State::CloseSent)
-                    && core.conn.handle_timeout(now()).is_err();
-                if timed_out {
-                    Err(Error::Timeout("close handshake"))
-                } else {
-                    core.conn.receive_eof()
-                }
-            }
+            // Past our close deadline the core's timer gives the timeout.
+            Ok(mut core) if matches!(core.conn.state(), State::CloseSent) => core
+                .conn
+                .handle_timeout(now())
+                .and_then(|()| core.conn.receive_eof()),
+            Ok(mut core) => core.conn.receive_eof(),
             Err(e) => Err(e),
         };
         self.shared.mark_finished();
