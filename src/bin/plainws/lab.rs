@@ -1,0 +1,644 @@
+//! The protocol lab: the page at `/` watches its own echo connection
+//! frame by frame, and asks the server to send what a browser cannot.
+//!
+//! The page opens two WebSockets. `/lab?conn=TOKEN` is the lab channel:
+//! the server sends reports on it (the handshake, every frame of the
+//! watched connection, each whole message) and takes commands from it
+//! (send a fragmented message, a Ping, a Close, a protocol violation).
+//! `/echo?lab=TOKEN` is the echo connection being watched. The lab
+//! channel is never traced itself, so reports never report themselves.
+//!
+//! What it costs and what bounds it:
+//! - An echo connection without `?lab=`, or whose token names no open lab
+//!   channel, gets no tracer: no tracing work at all
+//!   ([`WebSocket::set_tracer`] is per connection). `--no-lab` turns the
+//!   lab off entirely (`/lab` is a 404 and `?lab=` is ignored).
+//! - Reports wait in a queue of at most [`MAX_REPORTS`] per lab channel;
+//!   when the page reads too slowly, the oldest are dropped and counted
+//!   (the page shows the count). The traced connection only ever takes
+//!   that queue's lock for a push: it never waits for the page's socket.
+//!   One thread per lab channel writes its reports.
+//! - At most [`MAX_LABS`] lab channels are open at once.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use plainws::sansio::frame::encode_frame;
+use plainws::sansio::handshake::WEBSOCKET_GUID;
+use plainws::sansio::handshake::server::{negotiate_compression, switching_protocols};
+use plainws::sansio::reader::TRACE_PREVIEW;
+use plainws::sansio::trace::hex;
+use plainws::{
+    Accept, CloseCode, Config, Direction, Error, FrameHeader, Message, Opcode, Request, Sender,
+    Tracer, WebSocket,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha1::{Digest, Sha1};
+
+use crate::log::log;
+
+/// The page at `/`: the lab, one file, nothing fetched.
+pub const PAGE: &str = include_str!("lab.html");
+
+/// Reports kept for a page that reads slowly; older ones are dropped.
+pub const MAX_REPORTS: usize = 512;
+/// Lab channels open at once.
+pub const MAX_LABS: usize = 16;
+/// Text shown of a whole message (the frames show their first bytes).
+const MESSAGE_TEXT_SHOWN: usize = 200;
+/// How long the reporter sleeps when nothing comes, before it checks
+/// whether the lab channel is over.
+const REPORT_POLL: Duration = Duration::from_millis(500);
+
+/// The open lab channels, by token.
+#[derive(Default)]
+pub struct Lab {
+    watches: Mutex<HashMap<String, Arc<Watch>>>,
+}
+
+/// What a request to the server is, once routed.
+pub enum Route {
+    /// A JSON echo connection, watched by a lab channel or not.
+    Echo(Option<Arc<Watch>>),
+    /// A lab channel.
+    Channel(String, Arc<Watch>),
+}
+
+/// `NAME=TOKEN` from a query string, when the token is 8 to 64 letters,
+/// digits, `-` or `_`.
+pub fn query_token<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .filter(|token| {
+            (8..=64).contains(&token.len())
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+impl Lab {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Watch>>> {
+        self.watches.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Opens a lab channel under `token`: `None` when the token is taken
+    /// or [`MAX_LABS`] are open.
+    pub fn open(&self, token: &str) -> Option<Arc<Watch>> {
+        let mut watches = self.lock();
+        if watches.len() >= MAX_LABS || watches.contains_key(token) {
+            return None;
+        }
+        let watch = Arc::new(Watch::new());
+        watches.insert(token.to_owned(), Arc::clone(&watch));
+        Some(watch)
+    }
+
+    /// The lab channel `token` names, for the first echo connection that
+    /// asks for it (a second one is not watched).
+    pub fn watch_for(&self, token: &str) -> Option<Arc<Watch>> {
+        let watch = self.lock().get(token).cloned()?;
+        (!watch.attached.swap(true, Ordering::SeqCst)).then_some(watch)
+    }
+
+    fn remove(&self, token: &str) {
+        self.lock().remove(token);
+    }
+}
+
+/// One lab channel: its queue of reports, and the echo connection it
+/// watches once that connection is open.
+pub struct Watch {
+    opened: Instant,
+    reports: Mutex<Reports>,
+    ready: Condvar,
+    attached: AtomicBool,
+    echo: Mutex<Option<Sender>>,
+    /// The next reply: 0 as negotiated, 1 compressed, 2 not compressed.
+    next_compression: AtomicU8,
+    /// The message being received and the last one sent, as the tracer
+    /// counted their frames.
+    tally: Mutex<Tally>,
+    /// The `--trace` tracer, still called for a watched connection.
+    also: Mutex<Option<Tracer>>,
+}
+
+#[derive(Default)]
+struct Reports {
+    queue: VecDeque<String>,
+    dropped: u64,
+    closed: bool,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    in_bytes: u64,
+    in_compressed: bool,
+    out_bytes: u64,
+    out_compressed: bool,
+}
+
+/// A command from the page, on the lab channel.
+#[derive(Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case")]
+enum Command {
+    /// A text message in three fragments with a Ping between them.
+    Fragmented {
+        text: String,
+    },
+    Ping {
+        payload: String,
+    },
+    Close {
+        code: u16,
+        reason: String,
+    },
+    /// Whether the next reply is compressed.
+    Compression {
+        next: bool,
+    },
+    /// A masked server frame (RFC 6455 §5.1), written raw.
+    MaskedFrame,
+    /// A text frame that is not UTF-8 (§8.1), written raw.
+    BadUtf8,
+}
+
+impl Watch {
+    fn new() -> Watch {
+        Watch {
+            opened: Instant::now(),
+            reports: Mutex::new(Reports::default()),
+            ready: Condvar::new(),
+            attached: AtomicBool::new(false),
+            echo: Mutex::new(None),
+            next_compression: AtomicU8::new(0),
+            tally: Mutex::new(Tally::default()),
+            also: Mutex::new(None),
+        }
+    }
+
+    fn reports(&self) -> MutexGuard<'_, Reports> {
+        self.reports.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn tally(&self) -> MutexGuard<'_, Tally> {
+        self.tally.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn millis(&self) -> f64 {
+        (self.opened.elapsed().as_micros() as f64 / 1000.0 * 100.0).round() / 100.0
+    }
+
+    /// Queues a report for the page: never waits for the page; when the
+    /// queue is full the oldest report is dropped and counted.
+    pub fn report(&self, mut report: Value) {
+        report["t"] = json!(self.millis());
+        let text = report.to_string();
+        let mut reports = self.reports();
+        if reports.closed {
+            return;
+        }
+        if reports.queue.len() >= MAX_REPORTS {
+            reports.queue.pop_front();
+            reports.dropped += 1;
+        }
+        reports.queue.push_back(text);
+        drop(reports);
+        self.ready.notify_one();
+    }
+
+    /// Waits up to `timeout` for reports; `None` once the channel is over.
+    fn take(&self, timeout: Duration) -> Option<(Vec<String>, u64)> {
+        let mut reports = self.reports();
+        if reports.queue.is_empty() && !reports.closed {
+            reports = match self.ready.wait_timeout(reports, timeout) {
+                Ok((guard, _)) => guard,
+                Err(e) => e.into_inner().0,
+            };
+        }
+        if reports.closed {
+            return None;
+        }
+        Some((reports.queue.drain(..).collect(), reports.dropped))
+    }
+
+    fn close(&self) {
+        let mut reports = self.reports();
+        reports.closed = true;
+        reports.queue = VecDeque::new();
+        drop(reports);
+        self.ready.notify_all();
+    }
+
+    /// The reports queued and dropped so far (for tests).
+    #[cfg(test)]
+    fn counts(&self) -> (usize, u64) {
+        let reports = self.reports();
+        (reports.queue.len(), reports.dropped)
+    }
+
+    /// The tracer for the watched connection: each frame becomes a report.
+    pub fn tracer(self: &Arc<Self>, also: Option<Tracer>) -> Tracer {
+        *self.also.lock().unwrap_or_else(|e| e.into_inner()) = also;
+        let watch = Arc::clone(self);
+        Arc::new(move |direction, header, preview| {
+            watch.frame(direction, header, preview, false);
+            if let Some(also) = &*watch.also.lock().unwrap_or_else(|e| e.into_inner()) {
+                also(direction, header, preview);
+            }
+        })
+    }
+
+    /// Reports a frame: every header field, the first bytes as on the
+    /// wire and unmasked, and what they say.
+    fn frame(&self, direction: Direction, header: &FrameHeader, preview: &[u8], raw: bool) {
+        let incoming = direction == Direction::Incoming;
+        if !header.opcode.is_control() {
+            let mut guard = self.tally();
+            let tally = &mut *guard;
+            let compressed = header.rsv & 0b100 != 0;
+            let (bytes, was_compressed) = if incoming {
+                (&mut tally.in_bytes, &mut tally.in_compressed)
+            } else {
+                (&mut tally.out_bytes, &mut tally.out_compressed)
+            };
+            if header.opcode == Opcode::Continuation {
+                *bytes += header.payload_len;
+            } else {
+                *bytes = header.payload_len;
+                *was_compressed = compressed;
+            }
+        }
+        self.report(frame_report(direction, header, preview, raw));
+    }
+
+    /// Reports the opening handshake of the watched connection.
+    pub fn handshake(&self, report: Value) {
+        self.report(report);
+    }
+
+    /// The watched connection is open: commands now act on it.
+    pub fn attach(&self, sender: Sender) {
+        *self.echo.lock().unwrap_or_else(|e| e.into_inner()) = Some(sender);
+    }
+
+    /// Reports a whole message received, with what its frames weighed.
+    pub fn message_in(&self, message: &Message) {
+        let tally = *self.tally();
+        let (op, data): (&str, &[u8]) = match message {
+            Message::Text(text) => ("TEXT", text.as_bytes()),
+            Message::Binary(data) => ("BINARY", data),
+            _ => return,
+        };
+        self.report(message_report(
+            "in",
+            op,
+            data,
+            tally.in_bytes,
+            tally.in_compressed,
+        ));
+    }
+
+    /// Sends a reply on the watched connection, compressed or not as the
+    /// page last asked, and reports the message.
+    pub fn send_reply(&self, sender: &Sender, text: &str) -> plainws::Result<()> {
+        match self.next_compression.swap(0, Ordering::SeqCst) {
+            2 => sender.send_uncompressed(&Message::Text(text.into()))?,
+            _ => sender.send_text(text)?,
+        }
+        let tally = *self.tally();
+        self.report(message_report(
+            "out",
+            "TEXT",
+            text.as_bytes(),
+            tally.out_bytes,
+            tally.out_compressed,
+        ));
+        Ok(())
+    }
+
+    /// The watched connection ended.
+    pub fn ended(&self, how: &str) {
+        self.report(json!({"kind": "end", "how": how}));
+        *self.echo.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    fn note(&self, text: &str) {
+        self.report(json!({"kind": "note", "text": text}));
+    }
+
+    /// Runs one command from the page on the watched connection.
+    fn run(&self, command: Command) {
+        let sender = self.echo.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(sender) = sender else {
+            return self.note("no echo connection to act on (it is not open yet, or it ended)");
+        };
+        let done = match command {
+            Command::Fragmented { text } => send_fragmented(&sender, &text),
+            Command::Ping { payload } => sender.ping(payload.as_bytes()),
+            Command::Close { code, reason } => sender.close(CloseCode(code), &reason),
+            Command::Compression { next } => {
+                let value = if next { 1 } else { 2 };
+                self.next_compression.store(value, Ordering::SeqCst);
+                Ok(())
+            }
+            Command::MaskedFrame => self.send_raw(
+                &sender,
+                FrameHeader::new(Opcode::Text, 0, Some([0x37, 0xfa, 0x21, 0x3d])),
+                b"masked by the server",
+            ),
+            Command::BadUtf8 => self.send_raw(
+                &sender,
+                FrameHeader::new(Opcode::Text, 0, None),
+                b"caf\xc3 \xff\xfe",
+            ),
+        };
+        if let Err(e) = done {
+            self.note(&format!("the server could not do it: {e}"));
+        }
+    }
+
+    /// Writes a frame no correct server sends, through the lab's raw path,
+    /// and reports it (the tracer does not see raw bytes).
+    fn send_raw(
+        &self,
+        sender: &Sender,
+        mut header: FrameHeader,
+        payload: &[u8],
+    ) -> plainws::Result<()> {
+        header.payload_len = payload.len() as u64;
+        let mut wire = Vec::new();
+        encode_frame(&mut wire, &header, payload);
+        self.frame(
+            Direction::Outgoing,
+            &header,
+            &payload[..payload.len().min(TRACE_PREVIEW)],
+            true,
+        );
+        plainws::__lab::write_raw_bytes_breaking_the_protocol(sender, &wire)
+    }
+}
+
+/// A text message in three fragments with a Ping between the first two
+/// (RFC 6455 §5.4: "Control frames MAY be injected in the middle of a
+/// fragmented message").
+fn send_fragmented(sender: &Sender, text: &str) -> plainws::Result<()> {
+    let cut = |at: usize| {
+        (at..=text.len())
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(text.len())
+    };
+    let (one, two) = (cut(text.len() / 3), cut(text.len() * 2 / 3));
+    sender.send_fragment(Opcode::Text, &text.as_bytes()[..one], false)?;
+    sender.ping(b"between fragments")?;
+    sender.send_fragment(Opcode::Continuation, &text.as_bytes()[one..two], false)?;
+    sender.send_fragment(Opcode::Continuation, &text.as_bytes()[two..], true)
+}
+
+/// Which length form a payload length takes (RFC 6455 §5.2).
+fn length_form(len: u64) -> u8 {
+    match len {
+        0..=125 => 7,
+        126..=65535 => 16,
+        _ => 64,
+    }
+}
+
+fn frame_report(direction: Direction, header: &FrameHeader, preview: &[u8], raw: bool) -> Value {
+    let mut head = [0u8; plainws::sansio::frame::MAX_HEADER_LEN];
+    let head_len = header.encode(&mut head);
+    let mut on_wire = preview.to_vec();
+    if let Some(key) = header.mask {
+        plainws::sansio::mask::apply_mask(&mut on_wire, key, 0);
+    }
+    let mut report = json!({
+        "kind": "frame",
+        "dir": if direction == Direction::Incoming { "in" } else { "out" },
+        "fin": u8::from(header.fin),
+        "rsv": [header.rsv >> 2 & 1, header.rsv >> 1 & 1, header.rsv & 1],
+        "op": header.opcode.to_string(),
+        "opcode": header.opcode.bits(),
+        "mask": u8::from(header.mask.is_some()),
+        "key": header.mask.map(|key| hex(&key)),
+        "len": header.payload_len,
+        "form": length_form(header.payload_len),
+        "head": hex(&head[..head_len]),
+        "wire": hex(&on_wire),
+        "plain": hex(preview),
+        "shown": preview.len(),
+        "raw": raw,
+    });
+    let compressed = header.rsv & 0b100 != 0;
+    match header.opcode {
+        Opcode::Close => {
+            if let [hi, lo, reason @ ..] = preview {
+                report["code"] = json!(u16::from_be_bytes([*hi, *lo]));
+                report["reason"] = json!(String::from_utf8_lossy(reason));
+            }
+        }
+        Opcode::Text | Opcode::Continuation | Opcode::Ping | Opcode::Pong if !compressed => {
+            if let Ok(text) = std::str::from_utf8(preview) {
+                report["text"] = json!(text);
+            } else if header.opcode == Opcode::Text {
+                report["text_error"] = json!("not UTF-8");
+            }
+        }
+        _ => {}
+    }
+    report
+}
+
+fn message_report(dir: &str, op: &str, data: &[u8], wire: u64, compressed: bool) -> Value {
+    let text = String::from_utf8_lossy(data);
+    let shown: String = text.chars().take(MESSAGE_TEXT_SHOWN).collect();
+    json!({
+        "kind": "message",
+        "dir": dir,
+        "op": op,
+        "len": data.len(),
+        "wire": wire,
+        "compressed": compressed,
+        "text": shown,
+        "cut": shown.len() < text.len(),
+    })
+}
+
+/// The handshake as the page shows it: the request as received, the
+/// response as the server writes it (the same pure functions build it),
+/// the accept computation step by step and the extension agreed.
+pub fn handshake_report(request: &Request, config: &Config, accept: &Accept) -> Value {
+    let mut head = format!("{} {} HTTP/1.1\r\n", request.method(), request.target());
+    for (name, value) in request.headers() {
+        head.push_str(&format!("{name}: {}\r\n", String::from_utf8_lossy(value)));
+    }
+    let key = request.header("Sec-WebSocket-Key").unwrap_or("").trim();
+    let joined = format!("{key}{WEBSOCKET_GUID}");
+    let digest = Sha1::digest(joined.as_bytes());
+    let accept_value = plainws::sansio::handshake::accept_key(key);
+    let negotiated = negotiate_compression(request, config.compression.as_ref(), accept)
+        .ok()
+        .flatten();
+    let mut sent = accept.clone();
+    let mut params = Value::Null;
+    if let Some(accepted) = &negotiated {
+        sent.headers
+            .push(("Sec-WebSocket-Extensions".into(), accepted.response.clone()));
+        let agreed = accepted.agreed;
+        params = json!({
+            "server_no_context_takeover": agreed.server_no_context_takeover,
+            "client_no_context_takeover": agreed.client_no_context_takeover,
+            "server_max_window_bits": agreed.server_max_window_bits,
+            "client_max_window_bits": agreed.client_max_window_bits,
+        });
+    }
+    let response = switching_protocols(request, &accept_value, &sent);
+    json!({
+        "kind": "handshake",
+        "request": head,
+        "response": String::from_utf8_lossy(&response),
+        "key": key,
+        "guid": WEBSOCKET_GUID,
+        "joined": joined,
+        "sha1": hex(&digest),
+        "accept": accept_value,
+        "offered": request.header("Sec-WebSocket-Extensions"),
+        "extension": negotiated.as_ref().map(|a| a.response.clone()),
+        "params": params,
+    })
+}
+
+/// Serves a lab channel on its own thread (the connection's): commands
+/// in, and a second thread writing reports out, until the page leaves.
+pub fn serve_channel(ws: WebSocket, lab: &Lab, token: &str, watch: Arc<Watch>) {
+    let (mut receiver, sender) = ws.split();
+    let reporter = {
+        let watch = Arc::clone(&watch);
+        let sender = sender.clone();
+        thread::Builder::new()
+            .name("lab-reports".into())
+            .stack_size(64 << 10)
+            .spawn(move || write_reports(&watch, &sender))
+    };
+    loop {
+        match receiver.recv() {
+            Ok(Message::Text(text)) => match serde_json::from_str::<Command>(&text) {
+                Ok(command) => watch.run(command),
+                Err(e) => watch.note(&format!("not a lab command: {e}")),
+            },
+            Ok(Message::Close(_)) => break,
+            Ok(_) => {}
+            Err(Error::ConnectionClosed | Error::AlreadyClosed) => break,
+            Err(e) => {
+                log!("lab channel ended: {e}");
+                break;
+            }
+        }
+    }
+    watch.close();
+    lab.remove(token);
+    drop(sender);
+    if let Ok(reporter) = reporter {
+        let _ = reporter.join();
+    }
+}
+
+/// The lab channel's writer: whatever reports are queued go out in one
+/// write, then a line with the count of those dropped when it changed.
+fn write_reports(watch: &Watch, sender: &Sender) {
+    let mut dropped_shown = 0;
+    while let Some((batch, dropped)) = watch.take(REPORT_POLL) {
+        for report in &batch {
+            if sender.feed_text(report).is_err() {
+                return;
+            }
+        }
+        if dropped != dropped_shown {
+            dropped_shown = dropped;
+            let line = json!({"kind": "dropped", "count": dropped}).to_string();
+            if sender.feed_text(&line).is_err() {
+                return;
+            }
+        }
+        if sender.flush().is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_checked() {
+        assert_eq!(query_token(Some("conn=abcd1234"), "conn"), Some("abcd1234"));
+        assert_eq!(
+            query_token(Some("x=1&lab=abcd-12_34"), "lab"),
+            Some("abcd-12_34")
+        );
+        assert_eq!(query_token(Some("lab=short"), "lab"), None);
+        assert_eq!(query_token(Some("lab=abcd%2012345"), "lab"), None);
+        assert_eq!(query_token(None, "lab"), None);
+    }
+
+    #[test]
+    fn a_page_that_never_reads_loses_the_oldest_reports_not_memory() {
+        let lab = Lab::default();
+        let watch = lab.open("token1234").unwrap();
+        for i in 0..MAX_REPORTS as u64 + 100 {
+            watch.report(json!({"kind": "note", "text": i}));
+        }
+        assert_eq!(watch.counts(), (MAX_REPORTS, 100));
+        let (batch, dropped) = watch.take(Duration::ZERO).unwrap();
+        assert_eq!(dropped, 100);
+        assert!(batch[0].contains("\"text\":100"), "{}", batch[0]);
+    }
+
+    #[test]
+    fn one_watcher_per_channel_and_a_bounded_number_of_channels() {
+        let lab = Lab::default();
+        assert!(lab.open("token1234").is_some());
+        assert!(lab.open("token1234").is_none());
+        assert!(lab.watch_for("token1234").is_some());
+        assert!(lab.watch_for("token1234").is_none());
+        assert!(lab.watch_for("nosuchtoken").is_none());
+        for i in 1..MAX_LABS {
+            assert!(lab.open(&format!("token{i:04}")).is_some());
+        }
+        assert!(lab.open("onetoomany").is_none());
+        lab.remove("token1234");
+        assert!(lab.open("onetoomany").is_some());
+    }
+
+    #[test]
+    fn frame_reports_show_every_field() {
+        let header = FrameHeader::new(Opcode::Text, 5, Some([0x37, 0xfa, 0x21, 0x3d]));
+        let report = frame_report(Direction::Incoming, &header, b"Hello", false);
+        assert_eq!(report["head"], "81 85 37 fa 21 3d");
+        assert_eq!(report["wire"], "7f 9f 4d 51 58");
+        assert_eq!(report["plain"], "48 65 6c 6c 6f");
+        assert_eq!(report["text"], "Hello");
+        assert_eq!(
+            (report["mask"].clone(), report["form"].clone()),
+            (json!(1), json!(7))
+        );
+        let header = FrameHeader::new(Opcode::Binary, 65536, None);
+        assert_eq!(
+            frame_report(Direction::Outgoing, &header, &[], false)["form"],
+            64
+        );
+        let header = FrameHeader::new(Opcode::Close, 5, None);
+        let report = frame_report(Direction::Outgoing, &header, b"\x0f\xa0bye", false);
+        assert_eq!(
+            (report["code"].clone(), report["reason"].clone()),
+            (json!(4000), json!("bye"))
+        );
+    }
+}
