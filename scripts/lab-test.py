@@ -228,7 +228,7 @@ def scenario_frames(b, base):
     b.screenshot(os.path.join(ARTIFACTS, "lab-frames-1280.png"))
 
 
-def scenario_compression_and_close(b, base, readme_shot):
+def scenario_compression_and_close(b, base):
     b.open(f"{base}/")
     b.wait("document.getElementById('status').textContent === 'open' && !!document.getElementById('hs-accept')",
            "a compressed connection")
@@ -254,14 +254,9 @@ def scenario_compression_and_close(b, base, readme_shot):
     b.wait(f"{rows_js(since, kind='frame', dir='in', op='PONG')}.length > 0", "the Pong")
     b.eval("window.scrollTo(0, 0)")
     b.screenshot(os.path.join(ARTIFACTS, "lab-1280.png"))
-    # The README's picture: the buttons and the frames (handshake folded).
     b.size(1280, 1300)
     b.eval("document.getElementById('handshake-box').open = false")
-    b.eval("document.getElementById('show-notes').click()")
     b.screenshot(os.path.join(ARTIFACTS, "lab-1280-frames.png"))
-    if readme_shot:
-        b.screenshot(readme_shot)
-    b.eval("document.getElementById('show-notes').click()")
     b.eval("document.getElementById('handshake-box').open = true")
     b.size(390, 844, mobile=True)
     b.eval("document.querySelector('#rows tr.frame').scrollIntoView()")
@@ -298,6 +293,27 @@ def scenario_violation(b, base, button, codes):
     expect(b, since, f"{button}: the page's close event (1006: failed)", kind="browser", event="close", code=1006)
 
 
+def readme_picture(b, base, path):
+    """The README's screenshot: a compressed message, the fragmented demo
+    and a Ping, with the handshake folded and the explanations hidden."""
+    b.size(1280, 1480)
+    b.open(f"{base}/")
+    b.wait("document.getElementById('status').textContent === 'open' && !!document.getElementById('hs-accept')",
+           "a connection")
+    b.eval("document.getElementById('cmd').value = 'hello, hello, hello: repeated text compresses well'")
+    b.click("send")
+    b.wait(f"{rows_js(0, kind='message', dir='out')}.length > 0", "the reply")
+    b.click("do-fragmented")
+    b.wait(f"{rows_js(0, kind='frame', dir='in', op='PONG')}.length > 0", "the Pong")
+    b.click("do-ping")
+    b.wait(f"{rows_js(0, kind='frame', dir='in', op='PONG')}.length > 1", "the second Pong")
+    time.sleep(0.2)
+    b.eval("document.getElementById('handshake-box').open = false")
+    b.eval("document.getElementById('show-notes').click()")
+    b.eval("document.activeElement.blur(); window.scrollTo(0, 0)")
+    b.screenshot(path)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("chromium")
@@ -313,7 +329,10 @@ def main():
         browser.size(1280, 900)
         base = f"http://127.0.0.1:{port}"
         scenario_frames(browser, base)
-        scenario_compression_and_close(browser, base, args.readme_shot)
+        scenario_compression_and_close(browser, base)
+        if args.readme_shot:
+            readme_picture(browser, base, args.readme_shot)
+            browser.size(1280, 900)
         scenario_violation(browser, base, "do-masked", (1002,))
         # RFC 6455 §8.1 and §7.4.1 point to 1007; Chromium sends 1002.
         scenario_violation(browser, base, "do-utf8", (1007, 1002))
