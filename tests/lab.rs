@@ -60,10 +60,14 @@ fn rss_kib_of(pid: u32) -> usize {
 fn the_lab_channel_reports_the_handshake_frames_and_messages_of_the_watched_connection() {
     let server = JsonServer::start(&[]);
     let mut lab = opened(server.addr, "/lab?conn=reports0001");
-    let mut echo = opened(server.addr, "/echo?lab=reports0001");
+    let mut echo = RawClient::connect(server.addr);
+    echo.send(upgrade_request("/echo?lab=reports0001").as_bytes());
+    let response = echo.read_http_head();
     round_trip(&mut echo, r#"{"cmd":"hi"}"#);
 
     let handshake = report_where(&mut lab, |r| r["kind"] == "handshake");
+    // The response shown is the one the client got, byte for byte.
+    assert_eq!(handshake["response"], response);
     // RFC 6455 §1.3's own example key and accept value.
     assert_eq!(handshake["key"], KEY);
     assert_eq!(handshake["accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
@@ -156,7 +160,7 @@ fn the_lab_sends_a_fragmented_message_and_violations_byte_for_byte() {
 }
 
 #[test]
-fn the_lab_writes_text_that_is_not_utf8_when_asked_and_only_then() {
+fn the_lab_writes_text_that_is_not_utf8_and_refuses_unknown_commands() {
     let server = JsonServer::start(&[]);
     let mut lab = opened(server.addr, "/lab?conn=badutf8001");
     let mut echo = opened(server.addr, "/echo?lab=badutf8001");
