@@ -370,7 +370,7 @@ impl Shared {
     /// Writes `bytes` to the socket as they are, after the frames already
     /// encoded, under the write lock (so never inside another frame). No
     /// protocol rule is applied and the core is not told: only for
-    /// [`crate::__lab::write_raw`].
+    /// [`crate::__lab::write_raw_bytes_breaking_the_protocol`].
     pub(crate) fn write_raw(&self, bytes: &[u8]) -> Result<()> {
         let mut writer = self.lock_writer()?;
         self.write_pending(&mut writer)?;
