@@ -8,6 +8,8 @@ clicks its buttons as a student would, and asserts:
     reply, MASK=0;
   - texts of 125, 126 and 65,536 bytes show the 7-, 16- and 64-bit length
     encodings;
+  - the keyboard alone reaches and presses the buttons; the filter hides
+    control frames;
   - the fragmented demo shows TEXT, PING, CONT, CONT (FIN 0, -, 0, 1), the
     browser's Pong, and one message event with the whole text;
   - a compressed message shows RSV1=1, its compressed bytes and the
@@ -129,6 +131,13 @@ class Browser:
         status = self.eval("document.getElementById('status').textContent")
         raise Failed(f"timed out waiting for {what}\nrows:\n{rows}\nstatus: {status}")
 
+    def key(self, key, text, code):
+        for kind in ("keyDown", "keyUp"):
+            params = {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code}
+            if kind == "keyDown":
+                params["text"] = text
+            self.call("Input.dispatchKeyEvent", params)
+
     def click(self, button):
         self.eval(f"document.getElementById({json.dumps(button)}).click()")
 
@@ -226,6 +235,29 @@ def scenario_frames(b, base):
            kind="frame", dir="in", op="PONG", text="are you there?")
     expect(b, since, "the server's Ping", kind="frame", dir="out", op="PING", text="are you there?")
     b.screenshot(os.path.join(ARTIFACTS, "lab-frames-1280.png"))
+
+    # The filter: control frames hidden, data frames still shown.
+    b.click("show-control")
+    hidden = b.eval(f"{ROWS}.filter(r => r.classList.contains('control')).every(r => r.hidden)")
+    shown = b.eval(f"{ROWS}.filter(r => r.dataset.op === 'TEXT').every(r => !r.hidden)")
+    b.click("show-control")
+    if not (hidden and shown):
+        raise Failed(f"the control-frame filter: control hidden {hidden}, data shown {shown}")
+    print("lab-test: ok: the filter hides control frames and keeps data frames")
+
+    # The keyboard alone: Tab from the text box to "A Ping", then Enter.
+    since = count(b)
+    b.eval("document.getElementById('cmd').focus()")
+    order = []
+    for _ in range(40):
+        b.key("Tab", "\t", 9)
+        order.append(b.eval("document.activeElement.id"))
+        if order[-1] == "do-ping":
+            break
+    if order[-1] != "do-ping":
+        raise Failed(f"Tab never reached the Ping button: {order}")
+    b.key("Enter", "\r", 13)
+    expect(b, since, "a Ping sent from the keyboard, and its Pong", kind="frame", dir="in", op="PONG")
 
 
 def scenario_compression_and_close(b, base):

@@ -91,6 +91,8 @@ pub fn message_report(dir: &str, op: &str, data: &[u8], wire: u64, compressed: b
 /// response as the server writes it (the same pure functions build it),
 /// the accept computation step by step and the extension agreed.
 pub fn handshake_report(request: &Request, config: &Config, accept: &Accept) -> Value {
+    // `Request` keeps no version: the line is shown with HTTP/1.1, the
+    // version an upgrade request uses (RFC 6455 §4.1).
     let mut head = format!("{} {} HTTP/1.1\r\n", request.method(), request.target());
     for (name, value) in request.headers() {
         head.push_str(&format!("{name}: {}\r\n", String::from_utf8_lossy(value)));
