@@ -16,6 +16,7 @@ clicks its buttons as a student would, and asserts:
     inflated text, and "next reply not compressed" gives RSV1=0;
   - a Close 4000 with its reason shows on the server's frame, on the
     browser's Close frame and in the page's close event;
+  - with --no-lab the page still echoes, and shows no frame;
   - a masked server frame and a text that is not UTF-8 make the browser
     fail the connection (its Close carries 1002; for bad UTF-8 the RFC
     points to 1007, and Chromium sends 1002).
@@ -346,6 +347,25 @@ def readme_picture(b, base, path):
     b.screenshot(path)
 
 
+def scenario_no_lab(b):
+    """With --no-lab the page still echoes, and shows no frame."""
+    port = free_port()
+    server = subprocess.Popen([SERVER, "--addr", f"127.0.0.1:{port}", "--no-lab", "--quiet"])
+    try:
+        wait_port(port, server, "plainws --no-lab")
+        b.open(f"http://127.0.0.1:{port}/?auto=without%20lab")
+        b.wait("document.getElementById('log').textContent.includes('Thanks for your message: without lab')",
+               "the echo without the lab")
+        lab = b.eval("document.getElementById('lab').textContent")
+        frames = b.eval(f"{rows_js(0, kind='frame')}.length")
+        if not lab.startswith("off") or frames != 0:
+            raise Failed(f"with --no-lab the page says lab {lab!r} and shows {frames} frames")
+        print("lab-test: ok: with --no-lab the page echoes and the lab is off")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("chromium")
@@ -368,6 +388,7 @@ def main():
         scenario_violation(browser, base, "do-masked", (1002,))
         # RFC 6455 §8.1 and §7.4.1 point to 1007; Chromium sends 1002.
         scenario_violation(browser, base, "do-utf8", (1007, 1002))
+        scenario_no_lab(browser)
         print("lab-test: passed")
         return 0
     except Failed as e:
