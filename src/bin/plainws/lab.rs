@@ -20,8 +20,9 @@
 //!   One thread per lab channel writes its reports.
 //! - At most [`MAX_LABS`] lab channels are open at once. A report is under
 //!   2 KB (frames show their first 64 bytes, messages their first 200
-//!   characters), so a channel holds at most about 2 MB of reports (the
-//!   queue and the batch being written), the lab about 32 MB in all.
+//!   characters; the one handshake report holds the request head, at most
+//!   16 KiB), so a channel holds at most about 2 MB of reports (the queue
+//!   and the batch being written), the lab about 32 MB in all.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
