@@ -21,8 +21,13 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use plainws::sansio::frame::Opcode;
 use plainws::sansio::trace::{format_frame, format_frame_bytes};
 use plainws::{ClientOptions, CloseCode, CloseFrame, Config, Error, Message, Receiver};
+
+// The protocol lab's options (fragments, Ping, Close, raw frames).
+#[path = "client/lab.rs"]
+mod lab;
 
 const USAGE: &str = "usage: client [OPTIONS] ws://HOST[:PORT]/PATH
 
@@ -44,6 +49,18 @@ Options:
   --reply-timeout SECS        how long --wait-replies waits (default 10)
   --trace                     print every frame in and out on stderr, one line each
   --trace=bytes               print every frame's bytes on stderr, each field annotated
+  --fragments N               send each input line as one message in N frames
+                              (RFC 6455 §5.4), not one
+  --ping TEXT                 once connected, send a Ping with TEXT as its payload
+                              (repeatable; the server's Pong shows with --trace)
+  --close CODE[:REASON]       end with this Close code and reason instead of 1000
+                              (a reply with the same code counts as success)
+  --raw HEX                   once connected, send these bytes as one frame: the
+                              frame unmasked (e.g. '81 05 48 65 6c 6c 6f'); the client
+                              sets MASK, adds a random key and masks the payload
+                              (repeatable, in order with --ping)
+  --raw-unmasked HEX          the same, sent exactly as given: no mask (a server
+                              must then fail the connection, RFC 6455 §5.1)
   -h, --help                  print this help
 
 Output: a text message is written exactly as received, then a newline (a
@@ -73,6 +90,7 @@ struct Args {
     binary: bool,
     /// `--wait-replies`: how long to wait for them.
     wait_replies: Option<Duration>,
+    tricks: lab::Tricks,
 }
 
 fn main() -> ExitCode {
@@ -97,6 +115,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
     let mut binary = false;
     let mut wait_replies = false;
     let mut reply_timeout = Duration::from_secs(10);
+    let mut tricks = lab::Tricks::default();
     while let Some(arg) = argv.next() {
         let mut value = |name: &str| argv.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -121,6 +140,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
             }
             "--protocol" => options.protocols.push(value("--protocol")?),
             "--connect-timeout" => options.connect_timeout = seconds(&arg, &value(&arg)?)?,
+            _ if tricks.parse(&arg, &mut value)? => {}
             _ if arg.starts_with('-') => return Err(format!("unknown option {arg}")),
             _ if url.is_none() => url = Some(arg),
             _ => return Err(format!("unexpected argument {arg:?}: only one URL")),
@@ -133,6 +153,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
         trace,
         binary,
         wait_replies: wait_replies.then_some(reply_timeout),
+        tricks,
     }))
 }
 
@@ -152,6 +173,7 @@ fn run(args: Args) -> ExitCode {
         trace,
         binary,
         wait_replies,
+        tricks,
     } = args;
     options.config = tracing_config(trace);
     let ws = match plainws::connect_with(&url, options) {
@@ -175,6 +197,7 @@ fn run(args: Args) -> ExitCode {
         None => eprintln!("client: connected to {url}"),
     }
     let (receiver, sender) = ws.split();
+    let ours = tricks.close.0;
     let closing = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(Progress::default());
     let reader = {
@@ -185,13 +208,24 @@ fn run(args: Args) -> ExitCode {
             progress.end();
             if !closing.load(Ordering::SeqCst) {
                 // The server ended the connection while we wait on stdin.
-                std::process::exit(report(&ending, false));
+                std::process::exit(report(&ending, false, ours));
             }
             ending
         })
     };
 
-    let (input_ok, sent) = send_lines(&sender, binary);
+    let traced = match trace {
+        Trace::Off => None,
+        Trace::Frames => Some(false),
+        Trace::Bytes => Some(true),
+    };
+    let (input_ok, sent) = match tricks.send_before(&sender, traced) {
+        Ok(()) => send_lines(&sender, binary, tricks.fragments),
+        Err(e) => {
+            eprintln!("client: send: {e}");
+            (false, 0)
+        }
+    };
     let mut replies_ok = true;
     if let (true, Some(timeout)) = (input_ok, wait_replies) {
         let received = progress.wait_for(sent, timeout);
@@ -204,12 +238,12 @@ fn run(args: Args) -> ExitCode {
         }
     }
     closing.store(true, Ordering::SeqCst);
-    match sender.close(CloseCode::NORMAL, "end of input") {
+    match sender.close(ours, &tricks.close.1) {
         Ok(()) | Err(Error::AlreadyClosed | Error::ConnectionClosed) => {}
         Err(e) => eprintln!("client: close: {e}"),
     }
     let status = match reader.join() {
-        Ok(ending) => report(&ending, true),
+        Ok(ending) => report(&ending, true, ours),
         Err(_) => 1,
     };
     if input_ok && replies_ok && status == 0 {
@@ -273,7 +307,8 @@ impl Progress {
 
 /// Sends each line of stdin until its end. Returns whether all went well
 /// (after saying why not) and how many messages were sent.
-fn send_lines(sender: &plainws::Sender, binary: bool) -> (bool, u64) {
+/// `--fragments N`: each message in N frames.
+fn send_lines(sender: &plainws::Sender, binary: bool, fragments: usize) -> (bool, u64) {
     let mut stdin = io::stdin().lock();
     let mut line = Vec::new();
     let mut sent = 0;
@@ -296,6 +331,9 @@ fn send_lines(sender: &plainws::Sender, binary: bool) -> (bool, u64) {
         }
         let result = if binary {
             match BASE64.decode(&line) {
+                Ok(data) if fragments > 1 => {
+                    lab::send_fragmented(sender, Opcode::Binary, &data, fragments)
+                }
                 Ok(data) => sender.send_binary(&data),
                 Err(e) => {
                     eprintln!("client: stdin line {number} is not base64 (--binary): {e}");
@@ -304,6 +342,9 @@ fn send_lines(sender: &plainws::Sender, binary: bool) -> (bool, u64) {
             }
         } else {
             match std::str::from_utf8(&line) {
+                Ok(text) if fragments > 1 => {
+                    lab::send_fragmented(sender, Opcode::Text, text.as_bytes(), fragments)
+                }
                 Ok(text) => sender.send_text(text),
                 Err(_) => {
                     eprintln!(
@@ -369,14 +410,18 @@ fn write_line(stdout: &io::Stdout, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Says on stderr how the connection ended; returns the exit status.
-fn report(ending: &Ending, we_closed: bool) -> i32 {
+/// A server that answers our Close with its code (`ours`, 1000 unless
+/// `--close`) ended normally.
+fn report(ending: &Ending, we_closed: bool, ours: CloseCode) -> i32 {
     let who = if we_closed { "closed" } else { "server closed" };
     match ending {
         Ending::Closed(None) => {
             eprintln!("client: {who} (no code)");
             0
         }
-        Ending::Closed(Some(frame)) if frame.code == CloseCode::NORMAL => {
+        Ending::Closed(Some(frame))
+            if frame.code == CloseCode::NORMAL || (we_closed && frame.code == ours) =>
+        {
             eprintln!("client: {who} ({})", describe(frame));
             0
         }

@@ -2,6 +2,9 @@
 # A real browser against the plainws JSON echo server: headless Chromium
 # loads the server's page with ?auto=hello, the page opens ws://.../echo and
 # sends {"cmd":"hello"}, and the DOM it leaves must show the server's reply.
+# Then scripts/lab-test.py drives the page's protocol lab over the DevTools
+# protocol (masks, length forms, fragments, compression, Close, violations)
+# and saves screenshots in target/lab/.
 # Installs Chromium where it is missing and it can (scripts/setup-browser.sh);
 # fails, saying what is missing, where it cannot.
 #
@@ -51,6 +54,11 @@ for attempt in 1 2 3; do
         echo "browser-test: the page shows the reply: Thanks for your message: hello"
         echo "browser-test: and the negotiated extension: $(grep -o '<span id="extensions">[^<]*' "$work/dom.html" | sed 's/.*>//')"
         grep -F "open" "$work/server.log" | head -n 1 | sed 's/^/browser-test: server: /'
+        echo "browser-test: the protocol lab (scripts/lab-test.py)"
+        # The repo's venv has the DevTools client's websockets (LAB_PYTHON: another).
+        python="${LAB_PYTHON:-.venv/bin/python}"
+        [[ -x "$python" ]] || scripts/setup-venv.sh >&2
+        "$python" scripts/lab-test.py "$browser" || die "the protocol lab"
         echo "browser-test: passed"
         exit 0
     fi

@@ -249,3 +249,21 @@ pub struct ReadmeDoctests;
 pub mod __fuzz {
     pub use crate::sansio::url::Url;
 }
+
+/// The protocol lab's raw path (the JSON server's page, `src/bin/plainws/lab.rs`).
+/// Not part of the API: hidden, unstable, and named so that nobody calls
+/// it by accident.
+#[cfg(feature = "std")]
+#[doc(hidden)]
+pub mod __lab {
+    use crate::{Result, Sender};
+
+    /// Writes `bytes` to `sender`'s socket exactly as given, between two
+    /// frames, bypassing every rule of RFC 6455: the lab uses it to send a
+    /// browser what no correct server sends (a masked server frame, text
+    /// that is not UTF-8) and watch the browser fail the connection. The
+    /// connection's core is not told, so what follows is the peer's call.
+    pub fn write_raw_bytes_breaking_the_protocol(sender: &Sender, bytes: &[u8]) -> Result<()> {
+        sender.shared().write_raw(bytes)
+    }
+}

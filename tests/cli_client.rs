@@ -477,3 +477,197 @@ fn trace_bytes_annotates_every_frame_on_stderr() {
         "{stderr}"
     );
 }
+
+// The protocol lab's options: --fragments, --ping, --close, --raw.
+
+/// A server written with raw bytes: it answers the handshake by hand and
+/// hands each client frame over as it came (first two bytes, masking
+/// key, unmasked payload), so a test checks exactly what the client sent.
+struct RawPeer {
+    stream: std::net::TcpStream,
+}
+
+impl RawPeer {
+    fn accept(listener: &std::net::TcpListener) -> RawPeer {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        let key = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .expect("a key");
+        let accept = plainws::sansio::handshake::accept_key(key.trim());
+        let response = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        );
+        stream.write_all(response.as_bytes()).unwrap();
+        RawPeer { stream }
+    }
+
+    /// The next frame: its first two bytes, its key (if masked) and its
+    /// payload unmasked. Payloads here are under 126 bytes.
+    fn frame(&mut self) -> ([u8; 2], Option<[u8; 4]>, Vec<u8>) {
+        let mut start = [0u8; 2];
+        self.stream.read_exact(&mut start).unwrap();
+        let len = usize::from(start[1] & 0x7F);
+        assert!(len < 126, "{start:?}");
+        let key = (start[1] & 0x80 != 0).then(|| {
+            let mut key = [0u8; 4];
+            self.stream.read_exact(&mut key).unwrap();
+            key
+        });
+        let mut payload = vec![0u8; len];
+        self.stream.read_exact(&mut payload).unwrap();
+        if let Some(key) = key {
+            for (i, b) in payload.iter_mut().enumerate() {
+                *b ^= key[i % 4];
+            }
+        }
+        (start, key, payload)
+    }
+}
+
+#[test]
+fn lab_options_send_exactly_the_frames_asked_for() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let client = thread::spawn(move || {
+        run(
+            &[
+                "--ping",
+                "are you there?",
+                "--raw",
+                "82 03 01 02 03",
+                "--raw-unmasked",
+                "81 02 68 69",
+                "--fragments",
+                "3",
+                "--close",
+                "4000:bye",
+                &url,
+            ],
+            "abcdefg\n",
+        )
+    });
+    let mut peer = RawPeer::accept(&listener);
+    // The Ping, masked like every client frame (RFC 6455 §5.3).
+    let (start, key, payload) = peer.frame();
+    assert_eq!(
+        (start, payload),
+        ([0x89, 0x80 | 14], b"are you there?".to_vec())
+    );
+    assert!(key.is_some());
+    // --raw: the bytes given, with MASK set and a key added by the client.
+    let (start, key, payload) = peer.frame();
+    assert_eq!(
+        (start, key.is_some(), payload),
+        ([0x82, 0x83], true, vec![1, 2, 3])
+    );
+    // --raw-unmasked: exactly the bytes given.
+    let (start, key, payload) = peer.frame();
+    assert_eq!((start, key, payload), ([0x81, 0x02], None, b"hi".to_vec()));
+    // The input line in three fragments: TEXT, CONT, CONT with FIN.
+    let fragments: Vec<_> = (0..3)
+        .map(|_| peer.frame())
+        .map(|(s, _, p)| (s[0], p))
+        .collect();
+    assert_eq!(
+        fragments,
+        [
+            (0x01, b"ab".to_vec()),
+            (0x00, b"cd".to_vec()),
+            (0x80, b"efg".to_vec())
+        ]
+    );
+    // The Close with our code and reason.
+    let (start, _, payload) = peer.frame();
+    assert_eq!((start[0], payload), (0x88, b"\x0f\xa0bye".to_vec()));
+    peer.stream.write_all(b"\x88\x02\x0f\xa0").unwrap();
+    drop(peer);
+    let (status, stdout, stderr) = client.join().unwrap();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("client: closed (4000)"), "{stderr}");
+}
+
+#[test]
+fn lab_options_against_the_json_server() {
+    let server = JsonServer::start(&[]);
+    let (status, stdout, stderr) = run(
+        &[
+            "--trace=bytes",
+            "--fragments",
+            "4",
+            "--ping",
+            "ping!",
+            "--raw",
+            "89 02 68 69",
+            &server.url(),
+        ],
+        "{\"cmd\":\"in four frames\"}\n",
+    );
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        stdout,
+        "{\"cmd\":\"Thanks for your message: in four frames\"}\n"
+    );
+    // The raw Ping is traced like the page shows frames, and answered.
+    assert!(
+        stderr.contains("(raw, from --raw: plainws checked nothing)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("not masked: \"hi\""), "{stderr}");
+    assert!(stderr.contains("not masked: \"ping!\""), "{stderr}");
+    assert_eq!(stderr.matches("-> CONT frame").count(), 3, "{stderr}");
+    // An unmasked client frame: the server fails the connection (§5.1).
+    let (status, _, stderr) = run(&["--raw-unmasked", "81 02 68 69", &server.url()], "");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1002"), "{stderr}");
+}
+
+#[test]
+fn lab_options_refuse_what_they_cannot_send() {
+    for (args, why) in [
+        (
+            &["--fragments", "0", "ws://127.0.0.1:1/"][..],
+            "--fragments \"0\"",
+        ),
+        (
+            &["--raw", "8", "ws://127.0.0.1:1/"],
+            "an odd number of hex digits",
+        ),
+        (&["--raw", "zz 00", "ws://127.0.0.1:1/"], "is not hex"),
+        (
+            &["--raw", "81 85 00 00 00 00 68", "ws://127.0.0.1:1/"],
+            "give the frame unmasked",
+        ),
+        (
+            &["--close", "1005", "ws://127.0.0.1:1/"],
+            "--close \"1005\"",
+        ),
+        (
+            &["--ping", &"x".repeat(126), "ws://127.0.0.1:1/"],
+            "at most 125 bytes",
+        ),
+    ] {
+        let (status, _, stderr) = run(args, "");
+        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+    }
+    let (_, help, _) = run(&["--help"], "");
+    for option in [
+        "--fragments N",
+        "--ping TEXT",
+        "--close CODE[:REASON]",
+        "--raw HEX",
+        "--raw-unmasked HEX",
+    ] {
+        assert!(help.contains(option), "{option} missing from:\n{help}");
+    }
+}

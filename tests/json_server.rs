@@ -305,6 +305,7 @@ fn help_lists_every_option_on_standard_output() {
         "--allow-origin ORIGIN",
         "--max-connections N",
         "--quiet",
+        "--no-lab",
         "-h, --help",
     ] {
         assert!(help.contains(&format!("  {option}")), "{option}: {help}");

@@ -195,6 +195,12 @@ impl Sender {
         }
     }
 
+    /// The connection's shared state (for `WebSocket::set_tracer` and the
+    /// lab's raw writes).
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// Whether permessage-deflate was negotiated.
     pub(crate) fn compresses(&self) -> bool {
         self.shared.compresses()

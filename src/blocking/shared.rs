@@ -367,6 +367,17 @@ impl Shared {
         self.write_buffer(writer)
     }
 
+    /// Writes `bytes` to the socket as they are, after the frames already
+    /// encoded, under the write lock (so never inside another frame). No
+    /// protocol rule is applied and the core is not told: only for
+    /// [`crate::__lab::write_raw_bytes_breaking_the_protocol`].
+    pub(crate) fn write_raw(&self, bytes: &[u8]) -> Result<()> {
+        let mut writer = self.lock_writer()?;
+        self.write_pending(&mut writer)?;
+        writer.buf.extend_from_slice(bytes);
+        self.write_buffer(&mut writer)
+    }
+
     /// Whether this side sent its Close, or the connection is over.
     pub(crate) fn close_sent(&self) -> bool {
         self.lock_core().map_or(true, |core| {

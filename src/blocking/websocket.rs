@@ -81,6 +81,17 @@ impl WebSocket {
         self.protocol.as_deref()
     }
 
+    /// Traces this connection's frames with `tracer` (or stops, with
+    /// `None`), whatever [`Config::tracer`](field@Config::tracer) it was
+    /// accepted with: a server can watch one connection among many while
+    /// the others do no tracing work. Frames from the next one on are
+    /// traced; call it before [`split`](WebSocket::split) and the first
+    /// [`recv`](WebSocket::recv) to see them all.
+    pub fn set_tracer(&self, tracer: Option<crate::sansio::config::Tracer>) -> Result<()> {
+        self.sender.shared().lock_core()?.conn.set_tracer(tracer);
+        Ok(())
+    }
+
     /// Receives the next message (see [`Receiver::recv`]).
     pub fn recv(&mut self) -> Result<Message> {
         self.receiver.recv()

@@ -18,7 +18,8 @@ pub enum Direction {
 
 /// Called for every frame in and out when set in
 /// [`Config::tracer`](field@Config::tracer), with the header and up to the
-/// first 64 bytes of the payload, unmasked.
+/// first 64 bytes of the payload as it is on the wire but unmasked (for a
+/// compressed message, the compressed bytes).
 pub type Tracer = Arc<dyn Fn(Direction, &FrameHeader, &[u8]) + Send + Sync>;
 
 /// Keepalive pings: send a Ping after `interval` without traffic from the

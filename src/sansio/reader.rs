@@ -96,6 +96,11 @@ impl MessageReader {
         });
     }
 
+    /// Stops recording frames (undoes [`MessageReader::enable_trace`]).
+    pub fn disable_trace(&mut self) {
+        self.trace = None;
+    }
+
     /// Feeds `input`; returns the bytes used and the next message, if
     /// these bytes completed one. With no message, all of `input` was used.
     pub fn read(&mut self, input: &mut [u8]) -> Result<(usize, Option<Message>)> {

@@ -5,7 +5,9 @@
 //! thread and a writer thread joined by a bounded channel of 20, as in the
 //! seed; every error, close and release is handled. `GET /` serves a page
 //! that talks to `/echo` from a browser (`/?auto=hello` sends `hello` as
-//! soon as the connection opens); `HEAD /` its head alone.
+//! soon as the connection opens); `HEAD /` its head alone. The page is the
+//! protocol lab ([`lab`]): it shows its own connection frame by frame,
+//! with reports on a second WebSocket, `/lab`; `--no-lab` turns that off.
 //!
 //! Every line it logs goes to standard error through [`log`]: a bounded
 //! queue and one logging thread, so a slow, unread or closed standard
@@ -15,13 +17,14 @@
 //! ```text
 //! cargo run --release -- [--addr 127.0.0.1:1235] [--trace] [--allow-origin URL]...
 //!                        [--max-connections N] [--trust-proxy IP]... [--keepalive SECS]
-//!                        [--quiet]
+//!                        [--quiet] [--no-lab]
 //! ```
 //!
 //! Behind a reverse proxy (`deploy/nginx.conf`), `--trust-proxy IP` makes
 //! the log and `--trace` show the client's address from `X-Forwarded-For`
 //! when the connection comes from that proxy (see [`client_address`]).
 
+mod lab;
 mod log;
 
 use std::cell::RefCell;
@@ -39,6 +42,7 @@ use plainws::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::lab::{Lab, Route, Watch, query_token};
 use crate::log::{Log, log};
 
 /// The seed's queue between the reader and the writer.
@@ -46,9 +50,11 @@ const QUEUE_SIZE: usize = 20;
 
 const USAGE: &str = "usage: plainws [--addr HOST:PORT] [--trace] [--allow-origin ORIGIN]...
                [--max-connections N] [--trust-proxy IP]... [--keepalive SECS] [--quiet]
+               [--no-lab]
 
 A JSON echo server: ws://HOST:PORT/echo answers {\"cmd\": \"x\"} with
-{\"cmd\": \"Thanks for your message: x\"}; http://HOST:PORT/ is a page to try it.
+{\"cmd\": \"Thanks for your message: x\"}; http://HOST:PORT/ is a page to try it:
+the protocol lab, which shows the page's own connection frame by frame.
 
   --addr HOST:PORT       where to listen (default 127.0.0.1:1235)
   --trace                log every frame in and out
@@ -61,6 +67,8 @@ A JSON echo server: ws://HOST:PORT/echo answers {\"cmd\": \"x\"} with
   --quiet                log nothing (by default a line per connection goes to
                          standard error; lines it cannot keep up with are dropped
                          and counted, never waited for)
+  --no-lab               turn the protocol lab off: the page still echoes, but /lab
+                         is a 404 and no connection is ever traced for it
   -h, --help             print this help and exit";
 
 #[derive(Deserialize)]
@@ -83,6 +91,7 @@ struct Args {
     trusted_proxies: Vec<IpAddr>,
     keepalive: Option<Duration>,
     quiet: bool,
+    lab: bool,
 }
 
 /// Why the arguments do not start a server.
@@ -108,6 +117,7 @@ fn parse_args() -> Result<Args, Usage> {
         trusted_proxies: Vec::new(),
         keepalive: None,
         quiet: false,
+        lab: true,
     };
     let mut argv = std::env::args().skip(1);
     while let Some(arg) = argv.next() {
@@ -115,6 +125,7 @@ fn parse_args() -> Result<Args, Usage> {
             "--addr" => args.addr = argv.next().ok_or("--addr needs HOST:PORT")?,
             "--trace" => args.trace = true,
             "--quiet" => args.quiet = true,
+            "--no-lab" => args.lab = false,
             "--allow-origin" => args
                 .origins
                 .push(argv.next().ok_or("--allow-origin needs an origin")?),
@@ -175,6 +186,7 @@ fn main() {
         interval,
         timeout: interval,
     });
+    let options_config = options.config.clone();
     let server = match Server::bind(&args.addr, options) {
         Ok(server) => server,
         Err(e) => {
@@ -192,27 +204,78 @@ fn main() {
         server.local_addr()
     );
     let trusted = args.trusted_proxies;
-    if let Err(e) = server.run(move |incoming| serve(incoming, &trusted)) {
+    let site = Site {
+        lab: args.lab.then(Lab::default),
+        config: options_config,
+    };
+    if let Err(e) = server.run(move |incoming| serve(incoming, &trusted, &site)) {
         let _ = writeln!(std::io::stderr(), "plainws: {e}");
         std::process::exit(1);
     }
 }
 
-/// Routes a request: `/echo` upgrades, `/` is the page, the rest is 404.
+/// What every connection shares: the lab (unless `--no-lab`) and the
+/// connections' configuration (for the lab's handshake report).
+struct Site {
+    lab: Option<Lab>,
+    config: Config,
+}
+
+/// Routes a request: `/echo` upgrades, `/` is the page, `/lab` is the
+/// lab's report channel, the rest is 404.
+///
+/// `/echo?deflate=off` declines permessage-deflate (the lab shows exact
+/// frame lengths that way); `/echo?lab=TOKEN` is watched by the lab
+/// channel `/lab?conn=TOKEN` when that one is open.
 ///
 /// Paths are compared after percent-decoding ([`Request::path`]), so
 /// `/ech%6F` is `/echo`. The page answers GET, and HEAD with the same
 /// head and no body (RFC 9110 §9.3.2; `Server` leaves the body out of
 /// every answer to HEAD); other methods get 405 with the methods allowed
 /// (§15.5.6: "The origin server MUST generate an Allow header field").
-fn route(request: &Request) -> Result<Accept, Response> {
+fn route(request: &Request, lab: Option<&Lab>) -> Result<(Accept, Route), Response> {
     match request.path() {
         // Anything but GET is refused by the upgrade check (405, `Allow:
         // GET`); HEAD here, so that its answer goes out without a body.
-        "/echo" if request.method() == "HEAD" => Err(Response::for_error(&Error::MethodNotAllowed)),
-        "/echo" => Ok(Accept::default()),
+        "/echo" | "/lab" if request.method() == "HEAD" => {
+            Err(Response::for_error(&Error::MethodNotAllowed))
+        }
+        "/echo" => {
+            let query = request.query();
+            let plain = query.is_some_and(|q| q.split('&').any(|pair| pair == "deflate=off"));
+            // Only an upgrade may claim a lab channel's watch.
+            let watch = lab
+                .zip(query_token(query, "lab"))
+                .filter(|_| request.is_upgrade() && request.check_upgrade().is_ok())
+                .and_then(|(lab, token)| lab.watch_for(token));
+            Ok((
+                Accept::default().decline_compression(plain),
+                Route::Echo(watch),
+            ))
+        }
+        "/lab" => {
+            let Some(lab) = lab else {
+                return Err(Response::new(404, "not found: the lab is off (--no-lab)\n"));
+            };
+            let Some(token) = query_token(request.query(), "conn") else {
+                return Err(Response::new(
+                    400,
+                    "the lab channel is /lab?conn=TOKEN (8-64 letters or digits)\n",
+                ));
+            };
+            if request.check_upgrade().is_err() {
+                return Err(Response::new(400, "the lab channel is a WebSocket\n"));
+            }
+            match lab.open(token) {
+                Some(watch) => Ok((Accept::default(), Route::Channel(token.to_owned(), watch))),
+                None => Err(Response::new(
+                    409,
+                    "that lab channel is taken, or too many are open\n",
+                )),
+            }
+        }
         "/" if !request.is_upgrade() => match request.method() {
-            "GET" | "HEAD" => Err(Response::html(200, PAGE)),
+            "GET" | "HEAD" => Err(Response::html(200, lab::PAGE)),
             _ => Err(
                 Response::new(405, "method not allowed: / answers GET and HEAD\n")
                     .with_header("Allow", "GET, HEAD"),
@@ -269,12 +332,19 @@ thread_local! {
 }
 
 /// One connection, on its own thread.
-fn serve(incoming: Incoming, trusted: &[IpAddr]) {
+fn serve(incoming: Incoming, trusted: &[IpAddr], site: &Site) {
     let peer = incoming.peer_addr();
     let mut client = peer.to_string();
+    let mut routed = None;
+    let mut handshake = None;
     let ws = match incoming.accept_with(|request| {
         client = client_address(peer, request, trusted);
-        route(request)
+        let (accept, route) = route(request, site.lab.as_ref())?;
+        if let Route::Echo(Some(_)) = route {
+            handshake = Some(lab::handshake_report(request, &site.config, &accept));
+        }
+        routed = Some(route);
+        Ok(accept)
     }) {
         Ok(ws) => ws,
         Err(Error::Rejected(status)) => {
@@ -286,12 +356,32 @@ fn serve(incoming: Incoming, trusted: &[IpAddr]) {
             return;
         }
     };
+    let watch = match routed {
+        Some(Route::Channel(token, watch)) => {
+            log!("{client} lab channel open");
+            if let Some(lab) = &site.lab {
+                lab::serve_channel(ws, lab, &token, watch);
+            }
+            log!("{client} lab channel closed");
+            return;
+        }
+        Some(Route::Echo(watch)) => watch,
+        None => None,
+    };
+    if let (Some(watch), Some(handshake)) = (&watch, handshake) {
+        watch.handshake(handshake);
+        let also = site.config.tracer.clone();
+        if ws.set_tracer(Some(watch.tracer(also))).is_ok() {
+            watch.attach(ws.sender());
+        }
+    }
     let label = format!("{} {client}", thread::current().name().unwrap_or("conn"));
     CONNECTION.with(|c| c.replace(label));
     let opened = Instant::now();
     log!("{client} open");
     let (mut receiver, sender) = ws.split();
     let (queue, replies) = sync_channel::<Reply>(QUEUE_SIZE);
+    let watch_of_writer = watch.clone();
 
     // The writer: sends replies in order; ends on a send error or when the
     // reader drops the queue. Replies already queued go out in one write.
@@ -303,7 +393,7 @@ fn serve(incoming: Incoming, trusted: &[IpAddr]) {
         .spawn(move || {
             let name = thread::current().name().unwrap_or("writer").to_owned();
             CONNECTION.with(|c| c.replace(format!("{name} {client_of_writer}")));
-            write_loop(&sender, &replies, peer)
+            write_loop(&sender, &replies, peer, watch_of_writer.as_deref())
         });
     let writer = match writer {
         Ok(handle) => handle,
@@ -317,7 +407,10 @@ fn serve(incoming: Incoming, trusted: &[IpAddr]) {
         }
     };
 
-    let (received, close) = read_loop(&mut receiver, &queue);
+    let (received, close) = read_loop(&mut receiver, &queue, watch.as_deref());
+    if let Some(watch) = &watch {
+        watch.ended(&close);
+    }
     drop(queue);
     let sent = writer.join().unwrap_or(0);
     log!(
@@ -328,8 +421,26 @@ fn serve(incoming: Incoming, trusted: &[IpAddr]) {
 
 /// The writer: takes replies from the queue as they come and sends them,
 /// all that are waiting in one write. Returns how many it sent.
-fn write_loop(sender: &plainws::Sender, replies: &Receiver<Reply>, peer: SocketAddr) -> u64 {
+/// A watched connection's replies go one by one, each reported (see
+/// [`Watch::send_reply`]).
+fn write_loop(
+    sender: &plainws::Sender,
+    replies: &Receiver<Reply>,
+    peer: SocketAddr,
+    watch: Option<&Watch>,
+) -> u64 {
     let mut sent = 0u64;
+    if let Some(watch) = watch {
+        while let Ok(reply) = replies.recv() {
+            let text = serde_json::to_string(&reply).unwrap_or_default();
+            if let Err(e) = watch.send_reply(sender, &text) {
+                log_send_error(peer, &e);
+                return sent;
+            }
+            sent += 1;
+        }
+        return sent;
+    }
     while let Ok(first) = replies.recv() {
         let mut batch = 0;
         let mut next = Some(first);
@@ -358,10 +469,18 @@ fn log_send_error(peer: SocketAddr, error: &Error) {
 
 /// The reader: parses each message and queues its reply. Returns the
 /// number of messages and how the connection ended.
-fn read_loop(receiver: &mut plainws::Receiver, queue: &SyncSender<Reply>) -> (u64, String) {
+fn read_loop(
+    receiver: &mut plainws::Receiver,
+    queue: &SyncSender<Reply>,
+    watch: Option<&Watch>,
+) -> (u64, String) {
     let mut received = 0u64;
     loop {
-        let reply = match receiver.recv() {
+        let message = receiver.recv();
+        if let (Some(watch), Ok(message)) = (watch, &message) {
+            watch.message_in(message);
+        }
+        let reply = match message {
             Ok(Message::Text(text)) => match plainws::json::from_text::<Input>(&text) {
                 Ok(input) => Reply::Cmd {
                     cmd: format!("Thanks for your message: {}", input.cmd),
@@ -403,44 +522,6 @@ fn trace_frame(direction: Direction, header: &FrameHeader, preview: &[u8]) {
     let frame = format_frame(direction, header, preview);
     CONNECTION.with(|c| log!("[{}] {frame}", c.borrow()));
 }
-
-const PAGE: &str = r#"<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>plainws JSON echo</title>
-<style>body{font:15px system-ui,sans-serif;max-width:40em;margin:2em auto}#log{white-space:pre-wrap;background:#f4f4f4;padding:1em}</style>
-</head>
-<body>
-<h1>plainws JSON echo</h1>
-<p>Status: <span id="status">connecting</span>; extensions: <span id="extensions">none yet</span></p>
-<form id="form"><input id="cmd" value="hello" autofocus> <button id="send">Send</button></form>
-<div id="log"></div>
-<script>
-const log = (line) => { document.getElementById("log").textContent += line + "\n"; };
-const ws = new WebSocket(`ws://${location.host}/echo`);
-// `/?auto=TEXT` sends {"cmd": TEXT} once open (for scripts/browser-test.sh).
-const auto = new URLSearchParams(location.search).get("auto");
-ws.onopen = () => {
-  document.getElementById("status").textContent = "open";
-  // The extension the handshake negotiated (permessage-deflate when offered).
-  document.getElementById("extensions").textContent = ws.extensions || "none";
-  if (auto !== null) { document.getElementById("cmd").value = auto; document.getElementById("form").requestSubmit(); }
-};
-ws.onclose = (e) => { document.getElementById("status").textContent = `closed (${e.code})`; };
-ws.onerror = () => { document.getElementById("status").textContent = "error"; };
-ws.onmessage = (e) => {
-  log("< " + e.data);
-  try { const reply = JSON.parse(e.data); if (reply.cmd) document.title = reply.cmd; } catch (_) {}
-};
-document.getElementById("form").onsubmit = (e) => {
-  e.preventDefault();
-  const text = JSON.stringify({ cmd: document.getElementById("cmd").value });
-  log("> " + text);
-  ws.send(text);
-};
-</script>
-</body>
-</html>
-"#;
 
 #[cfg(test)]
 mod tests {

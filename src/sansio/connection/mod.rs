@@ -208,6 +208,19 @@ impl Connection {
         &self.config
     }
 
+    /// Sets this connection's [`Config::tracer`](field@Config::tracer),
+    /// replacing the one it was made with: watch one connection among
+    /// many, from the next frame on. With `None`, frames cost no tracing
+    /// work at all.
+    pub fn set_tracer(&mut self, tracer: Option<crate::sansio::config::Tracer>) {
+        if tracer.is_some() {
+            self.reader.enable_trace();
+        } else {
+            self.reader.disable_trace();
+        }
+        self.config.tracer = tracer;
+    }
+
     /// Where the close handshake stands.
     pub fn state(&self) -> State {
         if self.aborted || self.failed || (self.close_sent && (self.close_received || self.eof)) {

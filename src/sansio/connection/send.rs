@@ -69,7 +69,9 @@ impl Connection {
         let mut compressed = core::mem::take(&mut self.compressed);
         compressed.clear();
         deflater.compress_message(payload, &mut compressed);
-        let header = self.header_rsv(opcode, RSV1, &compressed, payload, true);
+        // The tracer sees the payload as it goes on the wire, compressed,
+        // as it sees a received compressed frame.
+        let header = self.header_rsv(opcode, RSV1, &compressed, true);
         encode_frame(&mut self.out, &header, &compressed);
         if compressed.capacity() > 64 << 10 {
             compressed = Vec::new();
@@ -238,19 +240,12 @@ impl Connection {
     }
 
     fn header(&mut self, opcode: Opcode, payload: &[u8], fin: bool) -> FrameHeader {
-        self.header_rsv(opcode, 0, payload, payload, fin)
+        self.header_rsv(opcode, 0, payload, fin)
     }
 
-    /// A header for `payload`, with `rsv`; the tracer sees `shown` (the
-    /// message before compression).
-    fn header_rsv(
-        &mut self,
-        opcode: Opcode,
-        rsv: u8,
-        payload: &[u8],
-        shown: &[u8],
-        fin: bool,
-    ) -> FrameHeader {
+    /// A header for `payload`, with `rsv`; the tracer sees the payload's
+    /// first bytes as they go on the wire (compressed, before masking).
+    fn header_rsv(&mut self, opcode: Opcode, rsv: u8, payload: &[u8], fin: bool) -> FrameHeader {
         let mask = self.masks.as_mut().map(|masks| masks.next_key());
         let header = FrameHeader {
             fin,
@@ -260,7 +255,7 @@ impl Connection {
             payload_len: payload.len() as u64,
         };
         if let Some(tracer) = &self.config.tracer {
-            let preview = &shown[..shown.len().min(TRACE_PREVIEW)];
+            let preview = &payload[..payload.len().min(TRACE_PREVIEW)];
             tracer(Direction::Outgoing, &header, preview);
         }
         header
