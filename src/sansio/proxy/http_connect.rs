@@ -118,7 +118,8 @@ impl ConnectResponse {
     /// final:
     ///
     /// - [`Error::ProxyRefused`]: a final status other than 2xx;
-    /// - [`Error::ProxyAuthFailed`]: a 407 although credentials were sent;
+    /// - [`Error::ProxyAuthFailed`]: a 407 (or a 401, as tinyproxy
+    ///   answers wrong credentials) although credentials were sent;
     /// - [`Error::InvalidProxyResponse`]: not an HTTP/1.x response, a
     ///   malformed head, more than `max_bytes` or `max_headers`, or bytes
     ///   fed after the end.
@@ -169,7 +170,9 @@ impl ConnectResponse {
                 }));
             }
             let authenticate = challenge_schemes(&parsed);
-            if status == 407 && self.sent_credentials {
+            // A 407 to credentials is their refusal (RFC 9110 §15.5.8);
+            // so is a 401, which some proxies (tinyproxy 1.11) send then.
+            if (status == 407 || status == 401) && self.sent_credentials {
                 return Err(Error::ProxyAuthFailed(format!(
                     "the HTTP proxy answered {status} {reason} to the credentials sent"
                 )));
@@ -409,6 +412,15 @@ mod tests {
             Err(Error::ProxyAuthFailed(why)) => assert!(why.contains("407"), "{why}"),
             other => panic!("{other:?}"),
         }
+        // tinyproxy 1.11 answers wrong credentials with a 401.
+        match feed(b"HTTP/1.0 401 Unauthorized\r\n\r\n", 3, true) {
+            Err(Error::ProxyAuthFailed(why)) => assert!(why.contains("401 Unauthorized")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            feed(b"HTTP/1.0 401 Unauthorized\r\n\r\n", 3, false),
+            Err(Error::ProxyRefused { status: 401, .. })
+        ));
     }
 
     #[test]
