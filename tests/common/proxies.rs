@@ -2,7 +2,8 @@
 //! microsocks for SOCKS5), started by the tests on loopback ports with
 //! their own temporary configuration, and killed when dropped.
 //! `scripts/setup-proxies.sh` installs them; a test that needs one fails,
-//! saying so, when it is missing.
+//! saying so, when it is missing. Self-contained (std only), so the TLS
+//! example's tests (`examples/tls/tests/`) include it too.
 
 #![allow(dead_code)]
 
@@ -11,7 +12,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::free_addr;
+/// A free loopback port below Linux's ephemeral range (as
+/// `common::free_addr`): no outgoing connection or `bind` to port 0 can
+/// take it between this check and the server's own bind.
+pub fn free_addr() -> SocketAddr {
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // 20000..32000, from a point that differs between processes, in
+    // steps of 13 (so not the sequence `common::free_addr` walks).
+    let start = (std::process::id() % 997) as u16 * 7;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(n < 12_000, "no free port below the ephemeral range");
+        let port = 20_000 + (start + n * 13) % 12_000;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        if TcpListener::bind(addr).is_ok() {
+            return addr;
+        }
+    }
+}
 
 /// The program `name` from its Debian package, or a failure that says
 /// how to install it.
