@@ -10,6 +10,7 @@ mod common;
 #[path = "common/proxies.rs"]
 mod proxies;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
@@ -81,6 +82,30 @@ fn tinyproxy_with_basic_authentication() {
     let proxy = Tinyproxy::start(AUTH, &[port]);
     let url = format!("ws://127.0.0.1:{port}/echo");
     round_trip(&url, &proxy.url(AUTH));
+    // A tracer sees every frame; the options' Debug everything else: no
+    // credentials in either.
+    let traced = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&traced);
+    let tracer: plainws::Tracer = Arc::new(move |direction, header, preview| {
+        let line = plainws::sansio::trace::format_frame_bytes(direction, header, preview);
+        sink.lock().unwrap().push_str(&line);
+    });
+    let traced_options = options(&proxy.url(AUTH)).config(Config::default().tracer(Some(tracer)));
+    let debug = format!("{traced_options:?}");
+    assert!(
+        !debug.contains(PASSWORD) && !debug.contains(USER),
+        "{debug}"
+    );
+    let mut ws = plainws::connect_with(&url, traced_options).expect("traced");
+    ws.send_text("traced").unwrap();
+    assert_eq!(ws.recv().unwrap(), Message::Text("traced".into()));
+    drop(ws);
+    let traced = traced.lock().unwrap().clone();
+    assert!(traced.contains("TEXT frame"), "{traced}");
+    assert!(
+        !traced.contains(PASSWORD) && !traced.contains(USER),
+        "{traced}"
+    );
     // A host name as the CONNECT target, resolved by the proxy.
     round_trip(&format!("ws://localhost:{port}/echo"), &proxy.url(AUTH));
 
