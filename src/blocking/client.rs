@@ -240,7 +240,8 @@ pub fn connect_with(url: &str, options: ClientOptions) -> Result<WebSocket> {
     if parsed.secure {
         return Err(Error::InvalidUrl(
             "wss:// needs TLS, which plainws does not include: connect a TLS stream \
-             with your TLS crate and pass it to plainws::client_with_transport"
+             with your TLS crate (over plainws::open_tunnel to go through a proxy) \
+             and pass it to plainws::client_with_transport"
                 .into(),
         ));
     }
