@@ -240,3 +240,10 @@ fn microsocks_with_username_and_password() {
         "{took:?}"
     );
 }
+
+/// A missing server is a failure that says what to run, never a pass.
+#[test]
+#[should_panic(expected = "is not installed: run scripts/setup-proxies.sh")]
+fn a_missing_proxy_server_fails_saying_how_to_install_it() {
+    proxies::require("no-such-proxy-server");
+}

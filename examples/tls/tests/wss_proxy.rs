@@ -1,4 +1,4 @@
-//! `wss://` through real proxies: the rustls adapter of `src/lib.rs` on
+//! `wss://` through real proxies (and `wss_proxy_env.rs`: from the environment): the rustls adapter of `src/lib.rs` on
 //! the tunnel `plainws::open_tunnel` opens, through tinyproxy (HTTP
 //! CONNECT with Basic credentials) and microsocks (SOCKS5, `socks5h://`
 //! and `socks5://`, with a username and password), started here on
