@@ -152,6 +152,12 @@ fn bytes_after_the_answer_are_the_tunnels() {
     let options = options(&format!("http://{addr}"), Duration::from_secs(10));
     let tunnel = plainws::open_tunnel("ws://example.invalid:80/", &options).expect("tunnel");
     assert_eq!(tunnel.first_bytes, b"server spoke first");
+    // What is left of the 10 s connect timeout, for what comes next.
+    let left = tunnel.remaining().expect("a deadline");
+    assert!(
+        left > Duration::from_secs(5) && left <= Duration::from_secs(10),
+        "{left:?}"
+    );
     assert_eq!(
         tunnel.proxy.as_ref().map(|p| p.to_string()),
         Some(format!("http://{addr}"))
