@@ -48,15 +48,17 @@ pub fn require(name: &str) -> PathBuf {
     );
 }
 
-/// Waits until `addr` accepts TCP connections (the server is up).
-fn wait_listening(addr: SocketAddr, child: &mut Child, what: &str) {
+/// Waits until `addr` accepts TCP connections (the server is up); false
+/// when the server exited first (another process took the port between
+/// our check and its bind: the caller tries another port).
+fn wait_listening(addr: SocketAddr, child: &mut Child, what: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return;
+            return true;
         }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited at start ({status})");
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
         }
         assert!(
             Instant::now() < deadline,
@@ -90,6 +92,15 @@ impl Tinyproxy {
     /// With Basic authentication when `auth` is given, and CONNECT allowed
     /// only to `ports` (tinyproxy answers 403 for any other).
     pub fn start(auth: Option<(&str, &str)>, ports: &[u16]) -> Tinyproxy {
+        for _ in 0..3 {
+            if let Some(proxy) = Tinyproxy::try_start(auth, ports) {
+                return proxy;
+            }
+        }
+        panic!("tinyproxy exited at start three times (see its log in the temp directory)");
+    }
+
+    fn try_start(auth: Option<(&str, &str)>, ports: &[u16]) -> Option<Tinyproxy> {
         let program = require("tinyproxy");
         let addr = free_addr();
         let dir = temp_dir("tinyproxy");
@@ -107,7 +118,7 @@ impl Tinyproxy {
         }
         let conf = dir.join("tinyproxy.conf");
         std::fs::write(&conf, config).expect("the configuration file");
-        let mut child = Command::new(program)
+        let child = Command::new(program)
             .arg("-d")
             .arg("-c")
             .arg(&conf)
@@ -116,8 +127,8 @@ impl Tinyproxy {
             .stderr(Stdio::null())
             .spawn()
             .expect("start tinyproxy");
-        wait_listening(addr, &mut child, "tinyproxy");
-        Tinyproxy { child, addr, dir }
+        let mut proxy = Tinyproxy { child, addr, dir };
+        wait_listening(addr, &mut proxy.child, "tinyproxy").then_some(proxy)
     }
 
     /// `http://[user:password@]127.0.0.1:PORT`.
@@ -152,6 +163,15 @@ impl Microsocks {
     /// With username/password authentication (RFC 1929) when `auth` is
     /// given.
     pub fn start(auth: Option<(&str, &str)>) -> Microsocks {
+        for _ in 0..3 {
+            if let Some(proxy) = Microsocks::try_start(auth) {
+                return proxy;
+            }
+        }
+        panic!("microsocks exited at start three times");
+    }
+
+    fn try_start(auth: Option<(&str, &str)>) -> Option<Microsocks> {
         let program = require("microsocks");
         let addr = free_addr();
         let mut command = Command::new(program);
@@ -163,9 +183,9 @@ impl Microsocks {
         if let Some((user, password)) = auth {
             command.args(["-u", user, "-P", password]);
         }
-        let mut child = command.spawn().expect("start microsocks");
-        wait_listening(addr, &mut child, "microsocks");
-        Microsocks { child, addr }
+        let child = command.spawn().expect("start microsocks");
+        let mut proxy = Microsocks { child, addr };
+        wait_listening(addr, &mut proxy.child, "microsocks").then_some(proxy)
     }
 
     /// `SCHEME://[user:password@]127.0.0.1:PORT`.
