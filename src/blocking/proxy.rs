@@ -127,7 +127,10 @@ pub(crate) fn open(url: &Url, options: &ClientOptions) -> Result<Tunnel> {
                 error,
             }
         }
-        ConnectError::Resolve(e) => e,
+        ConnectError::Resolve(_) => Error::ProxyUnreachable {
+            proxy: proxy.to_string(),
+            error: io::Error::new(io::ErrorKind::NotFound, "its name resolves to no address"),
+        },
         ConnectError::TimedOut => Error::Timeout("TCP connect to the proxy"),
     })?;
     // The proxy's answer is bounded like the server's: by the handshake
