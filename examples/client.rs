@@ -28,6 +28,9 @@ use plainws::{ClientOptions, CloseCode, CloseFrame, Config, Error, Message, Rece
 // The protocol lab's options (fragments, Ping, Close, raw frames).
 #[path = "client/lab.rs"]
 mod lab;
+// The proxy options.
+#[path = "client/proxy.rs"]
+mod proxy;
 
 const USAGE: &str = "usage: client [OPTIONS] ws://HOST[:PORT]/PATH
 
@@ -40,8 +43,14 @@ Options:
                               refuse upgrades without it)
   -H, --header 'Name: value'  add a request header (repeatable)
   --protocol NAME             offer a subprotocol (repeatable, most preferred first)
-  --connect-timeout SECS      give up on the TCP connect after SECS seconds
-                              (default 10; 0: the system's own limit)
+  --connect-timeout SECS      give up on connecting (TCP, the proxy and the
+                              WebSocket handshake) after SECS seconds
+                              (default 10; 0: no limit but the handshake's)
+  --proxy URL                 go through this proxy: http://[USER:PASS@]HOST:PORT
+                              (CONNECT), socks5://... (the client resolves the
+                              server's name) or socks5h://... (the proxy does);
+                              beats the environment; an empty URL: none
+  --noproxy                   connect directly, whatever the environment says
   --binary                    each input line is base64, sent as a binary message
   --wait-replies              at the end of input, wait until one message has
                               arrived per line sent before closing (for servers
@@ -67,13 +76,19 @@ Output: a text message is written exactly as received, then a newline (a
 message that itself holds newlines spans several lines). A binary message is
 written as one line: `binary:` and its base64.
 
+Proxy: without --proxy or --noproxy, the environment names it as for curl:
+HTTPS_PROXY for wss://, HTTP_PROXY for ws://, else ALL_PROXY (lower-case forms
+first), except for the hosts NO_PROXY lists (names, .domain suffixes, IP
+addresses, CIDR ranges, *).
+
 Exit status: 0 when all input was sent and the connection ended after the
 client's Close: with the server's Close carrying 1000 (or no code), or with the
 server ending TCP without a Close (as Go's x/net/websocket does). 1 when it
-ends any other way: handshake refused, connection lost or failed before the end
-of input, a close code other than 1000, a timeout, replies missing after
---wait-replies, input that is not UTF-8 or not base64, standard output closed.
-2 for bad options.";
+ends any other way: handshake refused, the proxy unreachable, refusing or
+failing, connection lost or failed before the end of input, a close code other
+than 1000, a timeout, replies missing after --wait-replies, input that is not
+UTF-8 or not base64, standard output closed.
+2 for bad options (a bad proxy URL, in --proxy or the environment, included).";
 
 /// What `--trace` prints.
 #[derive(Clone, Copy, PartialEq)]
@@ -110,7 +125,8 @@ fn main() -> ExitCode {
 
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let mut url = None;
-    let mut options = ClientOptions::default();
+    // The environment's proxy unless --proxy or --noproxy says otherwise.
+    let mut options = ClientOptions::default().proxy_from_env();
     let mut trace = Trace::Off;
     let mut binary = false;
     let mut wait_replies = false;
@@ -140,6 +156,9 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
             }
             "--protocol" => options.protocols.push(value("--protocol")?),
             "--connect-timeout" => options.connect_timeout = seconds(&arg, &value(&arg)?)?,
+            // The proxy options (client/proxy.rs).
+            "--proxy" => proxy::option(&mut options, Some(&value(&arg)?))?,
+            "--noproxy" => proxy::option(&mut options, None)?,
             _ if tricks.parse(&arg, &mut value)? => {}
             _ if arg.starts_with('-') => return Err(format!("unknown option {arg}")),
             _ if url.is_none() => url = Some(arg),
@@ -176,14 +195,20 @@ fn run(args: Args) -> ExitCode {
         tricks,
     } = args;
     options.config = tracing_config(trace);
+    if let Some(via) = proxy::describe(&url, &options.proxy) {
+        eprintln!("client: through the proxy {via}");
+    }
     let ws = match plainws::connect_with(&url, options) {
         Ok(ws) => ws,
-        Err(e @ Error::InvalidUrl(_)) => {
+        Err(e @ (Error::InvalidUrl(_) | Error::InvalidProxyUrl(_))) => {
             eprintln!("client: {url}: {e}");
             return ExitCode::from(2);
         }
         Err(e) => {
             eprintln!("client: {url}: {e}");
+            if let Some(hint) = proxy::hint(&e) {
+                eprintln!("client: hint: {hint}");
+            }
             if matches!(&e, Error::HandshakeRefused(line) if line.contains(" 403 ")) {
                 eprintln!(
                     "client: hint: servers that check Origin refuse upgrades without one: try --origin URL"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test plainws has, on a fresh machine: it installs what the
-# tests need (a Python venv with kosoku and websockets) and fails, saying
+# tests need (a Python venv with kosoku and websockets; tinyproxy and
+# microsocks) and fails, saying
 # what is missing, when it cannot. `.ci/run` calls exactly this.
 #
 #   scripts/test.sh
@@ -11,6 +12,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Python venv (kosoku, websockets)"
 scripts/setup-venv.sh
+
+step "proxy servers for the proxy tests (tinyproxy, microsocks)"
+scripts/setup-proxies.sh
 
 step "format, lints and docs"
 cargo fmt --all -- --check

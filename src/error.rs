@@ -137,6 +137,53 @@ pub enum Error {
     /// A URL that `connect` cannot use; the text says why.
     InvalidUrl(String),
 
+    // ----- Proxies (RFC 9110 §9.3.6 CONNECT, RFC 1928 SOCKS5) -----
+    /// A proxy URL (or a proxy setting of the environment) that cannot be
+    /// used; the text says why. It never repeats the URL's credentials.
+    InvalidProxyUrl(String),
+    /// The TCP connection to the proxy itself failed (refused, no route,
+    /// the name does not resolve). `proxy` is `scheme://host:port`,
+    /// without credentials.
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    ProxyUnreachable {
+        /// The proxy, as `scheme://host:port` (never with credentials).
+        proxy: String,
+        /// Why the connection failed.
+        error: io::Error,
+    },
+    /// The HTTP proxy answered CONNECT with a status other than 2xx
+    /// (RFC 9110 §9.3.6). A 407 lists the authentication schemes the
+    /// proxy asked for in its `Proxy-Authenticate` fields (RFC 9110
+    /// §11.7.1); 502 and 504 usually mean the proxy could not reach the
+    /// target.
+    ProxyRefused {
+        /// The status code.
+        status: u16,
+        /// The reason phrase, as sent (at most 128 characters kept).
+        reason: String,
+        /// The schemes of the `Proxy-Authenticate` challenges (`Basic`,
+        /// `Negotiate`, ...), in order; empty when there were none.
+        authenticate: alloc::vec::Vec<String>,
+    },
+    /// The proxy refused the credentials given in the proxy URL (an HTTP
+    /// 407 after `Proxy-Authorization` was sent, or a SOCKS5 username and
+    /// password refused, RFC 1929 §2), or accepts no authentication method
+    /// offered (RFC 1928 §3). The text says which; never the credentials.
+    ProxyAuthFailed(String),
+    /// The SOCKS5 proxy could not connect to the target (RFC 1928 §6):
+    /// the reply code, which [`Error`]'s `Display` gives in words.
+    ProxyTargetUnreachable {
+        /// The REP field of the SOCKS5 reply (0x01-0xFF).
+        reply: u8,
+    },
+    /// The proxy ended the connection before its handshake was done.
+    ProxyClosed(&'static str),
+    /// The proxy's answer breaks its protocol (a malformed status line, an
+    /// oversized head, an unknown SOCKS5 address type, ...); the text says
+    /// how.
+    InvalidProxyResponse(&'static str),
+
     // ----- Application data -----
     /// A JSON message did not serialize or deserialize.
     #[cfg(feature = "json")]
@@ -268,6 +315,34 @@ impl fmt::Display for Error {
             HandshakeRefused(line) => write!(f, "server refused the upgrade: {line}"),
             InvalidAccept => f.write_str("Sec-WebSocket-Accept does not match the key"),
             InvalidUrl(why) => write!(f, "invalid URL: {why}"),
+            InvalidProxyUrl(why) => write!(f, "invalid proxy URL: {why}"),
+            #[cfg(feature = "std")]
+            ProxyUnreachable { proxy, error } => {
+                write!(f, "cannot connect to the proxy {proxy}: {error}")
+            }
+            ProxyRefused {
+                status,
+                reason,
+                authenticate,
+            } => {
+                write!(f, "the proxy refused the tunnel: {status} {reason}")?;
+                if !authenticate.is_empty() {
+                    write!(
+                        f,
+                        " (it asks for {} authentication)",
+                        authenticate.join(", ")
+                    )?;
+                }
+                Ok(())
+            }
+            ProxyAuthFailed(why) => write!(f, "proxy authentication failed: {why}"),
+            ProxyTargetUnreachable { reply } => write!(
+                f,
+                "the SOCKS5 proxy could not connect to the target: {} (reply {reply:#04x})",
+                crate::sansio::proxy::socks5::reply_words(*reply)
+            ),
+            ProxyClosed(when) => write!(f, "the proxy closed the connection {when}"),
+            InvalidProxyResponse(why) => write!(f, "invalid answer from the proxy: {why}"),
             #[cfg(feature = "json")]
             Json(e) => write!(f, "JSON: {e}"),
             UnexpectedBinary => f.write_str("expected a text message, got binary"),
@@ -280,6 +355,8 @@ impl core::error::Error for Error {
         match self {
             #[cfg(feature = "std")]
             Error::Io(e) => Some(e),
+            #[cfg(feature = "std")]
+            Error::ProxyUnreachable { error, .. } => Some(error),
             #[cfg(feature = "json")]
             Error::Json(e) => Some(e),
             _ => None,

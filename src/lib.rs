@@ -43,6 +43,10 @@
 //! - [`Error`]: everything that can go wrong; [`Error::close_code`] and
 //!   [`Error::http_status`] say how each is answered, [`Error::is_misuse`]
 //!   whose fault it was.
+//! - [`Proxy`] / [`ProxySetting`]: going out through an HTTP `CONNECT`
+//!   or SOCKS5 proxy ([`ClientOptions::proxy`](field@ClientOptions::proxy),
+//!   or [`ClientOptions::proxy_from_env`]); [`open_tunnel`] for `wss://`.
+//!   [Example](ClientOptions#through-a-proxy).
 //! - [`Transport`]: the byte stream under a connection: a
 //!   [`TcpStream`](std::net::TcpStream), a TLS stream, an in-memory pipe.
 //! - [`Request`] / [`Accept`] / [`Response`]: the opening handshake as the
@@ -204,6 +208,9 @@ pub mod sansio;
 pub use blocking::client::{ClientOptions, client_with_transport, connect, connect_with};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use blocking::proxy::{ProxySetting, Tunnel, open_tunnel};
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use blocking::receiver::Receiver;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
@@ -235,6 +242,8 @@ pub use sansio::frame::{FrameHeader, Opcode, Role};
 pub use sansio::handshake::server::{Accept, Request, Response};
 #[doc(inline)]
 pub use sansio::message::Message;
+#[doc(inline)]
+pub use sansio::proxy::Proxy;
 
 /// The README's Rust code blocks, compiled (and the ones not marked
 /// `no_run` run) by `cargo test --doc`.

@@ -27,6 +27,9 @@ mod inflate_split;
 // here (see the file).
 #[path = "../fuzz/src/no_miniz_reference.rs"]
 mod miniz_reference;
+// The proxy targets' hand-written seeds.
+#[path = "fuzz_corpus/proxy_seeds.rs"]
+mod proxy_seeds;
 
 /// Targets that only the fuzzer runs: their corpus is not replayed here.
 const FUZZ_ONLY: &[&str] = &["inflate_differential"];
@@ -112,6 +115,16 @@ fn mask_corpus() {
 #[test]
 fn url_corpus() {
     replay("url");
+}
+
+#[test]
+fn proxy_http_response_corpus() {
+    replay("proxy_http_response");
+}
+
+#[test]
+fn proxy_socks5_corpus() {
+    replay("proxy_socks5");
 }
 
 #[test]
@@ -1029,6 +1042,7 @@ fn write_seed_corpus() {
         write("url", name, url.as_bytes());
     }
     deflate_seeds();
+    proxy_seeds::write_proxy_seeds(write);
 }
 
 /// Seeds of the permessage-deflate targets, in `deflate_input.rs`'s

@@ -165,3 +165,20 @@ fn a_corrupt_stream_after_a_final_block_is_refused() {
     ));
     assert!(!out.is_empty());
 }
+
+#[test]
+fn a_tab_in_a_proxy_reason_phrase_is_kept() {
+    // `proxy_http_response` (a run of six minutes): the oracle's own bug.
+    // It refused a tab in the reason phrase of a 407, which RFC 9112 §4
+    // allows (reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )); the
+    // reader keeps the phrase as sent.
+    let input = crash("proxy_http_response", "tab-in-reason");
+    targets::proxy_http_response(&input);
+    let mut reader = plainws::sansio::proxy::http_connect::ConnectResponse::new(1024, 10, false);
+    match reader.receive(b"HTTP/1.1 407 Who\tgoes\r\n\r\n") {
+        Err(plainws::Error::ProxyRefused { status, reason, .. }) => {
+            assert_eq!((status, reason.as_str()), (407, "Who\tgoes"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

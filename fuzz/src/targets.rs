@@ -36,6 +36,8 @@
 //! | `blocking_echo` | a whole server connection over memory through the blocking driver: no panic or hang, the server's output is a valid HTTP answer then valid frames, exactly the echo, pongs and close that the received messages call for, with sendable close codes |
 //! | `mask` | the fast unmask equals the RFC's byte-at-a-time formula at every offset, alignment and split |
 //! | `url` | never panics; refuses with a reason; what it accepts agrees with the input read plainly, re-assembles from its parts (and its `Host` value) to the same URL, and makes a request the server side accepts |
+//! | `proxy_http_response` | an HTTP proxy's answer to CONNECT: the same outcome whole and in any pieces; only documented errors (a non-2xx final status with a short reason and token schemes, an authentication failure only after credentials); nothing taken after the end; the tunnel's bytes are what follows a 2xx head |
+//! | `proxy_socks5` | a SOCKS5 proxy's bytes: the same bytes written and outcome whole and in any pieces; the greeting, the password only after method 02, the CONNECT request exactly once, nothing after an error; documented errors with the reply in words, never the credentials; tunnel bytes a suffix of the input |
 //! | `inflate`, `inflate_split`, `deflate_roundtrip` (at the crate root, `crate::...`: see their files) | the inflater never panics, fails only with 1007 or 1009, holds at most the limit plus the window and tables; any split gives the same result; compress-then-inflate gives every message back across windows and takeover settings |
 //!
 //! `inflate_differential` (against `miniz_oxide`) is the fuzz crate's
@@ -104,6 +106,14 @@ pub use mask::mask;
 mod url_target;
 pub use url_target::url;
 
+#[path = "proxy_http_response.rs"]
+mod proxy_http_response;
+pub use proxy_http_response::proxy_http_response;
+
+#[path = "proxy_socks5.rs"]
+mod proxy_socks5;
+pub use proxy_socks5::proxy_socks5;
+
 /// A target's body: one fuzz input in, a panic if an oracle fails.
 pub type Target = fn(&[u8]);
 
@@ -119,6 +129,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("blocking_echo", blocking_echo),
     ("mask", mask),
     ("url", url),
+    ("proxy_http_response", proxy_http_response),
+    ("proxy_socks5", proxy_socks5),
     ("inflate", crate::inflate::inflate),
     ("inflate_split", crate::inflate_split::inflate_split),
     (

@@ -8,10 +8,10 @@
 //! adapter for rustls.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::blocking::proxy::{self, ProxySetting};
 use crate::blocking::random::Entropy;
 use crate::blocking::transport::{Transport, write_all};
 use crate::blocking::websocket::{WebSocket, read_head};
@@ -88,6 +88,35 @@ const HANDSHAKE_HEADERS: [&str; 7] = [
 /// while !matches!(ws.recv()?, Message::Close(_)) {}
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Through a proxy
+///
+/// An HTTP proxy that opens tunnels with `CONNECT`, or a SOCKS5 proxy,
+/// with or without a user name and password in its URL. The proxy's
+/// errors are their own variants ([`Error::ProxyRefused`] with the status
+/// and, for a 407, the schemes asked for; [`Error::ProxyAuthFailed`],
+/// [`Error::ProxyTargetUnreachable`], [`Error::ProxyUnreachable`], ...),
+/// and none of them shows the credentials.
+///
+/// ```no_run
+/// use plainws::{ClientOptions, Error, Proxy};
+///
+/// let proxy = Proxy::parse("http://alice:secret@proxy.corp.example:3128")?;
+/// let options = ClientOptions::default().proxy(proxy);
+/// match plainws::connect_with("ws://echo.example/feed", options) {
+///     Ok(ws) => drop(ws),
+///     Err(Error::ProxyRefused { status: 407, authenticate, .. }) => {
+///         eprintln!("the proxy wants {authenticate:?} credentials")
+///     }
+///     Err(e) => eprintln!("{e}"),
+/// }
+///
+/// // Or as curl does: HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY,
+/// // read when connecting (and only when asked).
+/// let options = ClientOptions::default().proxy_from_env();
+/// let ws = plainws::connect_with("ws://echo.example/feed", options)?;
+/// # Ok::<(), plainws::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ClientOptions {
@@ -102,9 +131,17 @@ pub struct ClientOptions {
     /// Subprotocols to offer, in order of preference (§4.1 item 10); the
     /// server's choice is [`WebSocket::protocol`]. Default: none.
     pub protocols: Vec<String>,
-    /// How long to wait for the TCP connection, per resolved address
-    /// (zero: the system's own limit). Default: 10 s.
+    /// One deadline for the whole way to an open WebSocket, from the
+    /// call: the TCP connection (to the server or the proxy, each resolved
+    /// address in turn), the proxy's handshake, and the WebSocket
+    /// handshake, which `config.handshake_timeout` also bounds (zero: no
+    /// deadline; the system's own limit for TCP). Default: 10 s.
     pub connect_timeout: Duration,
+    /// Whether to go through a proxy: [`ProxySetting::Direct`] (the
+    /// default; the environment is not read), a [`Proxy`](crate::Proxy), or
+    /// [`ProxySetting::Environment`] ([`ClientOptions::proxy_from_env`]).
+    /// [Example](ClientOptions#through-a-proxy).
+    pub proxy: ProxySetting,
 }
 
 impl Default for ClientOptions {
@@ -114,6 +151,7 @@ impl Default for ClientOptions {
             headers: Vec::new(),
             protocols: Vec::new(),
             connect_timeout: Duration::from_secs(10),
+            proxy: ProxySetting::Direct,
         }
     }
 }
@@ -153,6 +191,28 @@ impl ClientOptions {
         self.connect_timeout = connect_timeout;
         self
     }
+
+    /// Sets [`proxy`](field@ClientOptions::proxy): a [`Proxy`](crate::Proxy) to go
+    /// through, or a [`ProxySetting`] (default: direct).
+    #[must_use]
+    pub fn proxy(mut self, proxy: impl Into<ProxySetting>) -> ClientOptions {
+        self.proxy = proxy.into();
+        self
+    }
+
+    /// Takes the proxy from the environment when connecting, as curl and
+    /// python-websockets do: `https_proxy` / `HTTPS_PROXY` for `wss://`,
+    /// `http_proxy` / `HTTP_PROXY` for `ws://`, else `all_proxy` /
+    /// `ALL_PROXY` (lower case first; an empty value counts as unset),
+    /// and none for a host that `no_proxy` / `NO_PROXY` lists (names,
+    /// domain suffixes, IP addresses, CIDR ranges, `*`:
+    /// [`NoProxy`](crate::sansio::proxy::env::NoProxy)). Without this call
+    /// plainws reads no environment variable.
+    #[must_use]
+    pub fn proxy_from_env(mut self) -> ClientOptions {
+        self.proxy = ProxySetting::Environment;
+        self
+    }
 }
 
 /// Opens a WebSocket to a `ws://` URL with the default options.
@@ -167,8 +227,9 @@ pub fn connect(url: &str) -> Result<WebSocket> {
     connect_with(url, ClientOptions::default())
 }
 
-/// Opens a WebSocket to a `ws://` URL: connects over TCP within
-/// `options.connect_timeout`, then performs the opening handshake.
+/// Opens a WebSocket to a `ws://` URL: connects over TCP (directly or
+/// through [`options.proxy`](field@ClientOptions::proxy)), then performs
+/// the opening handshake, all within `options.connect_timeout`.
 ///
 /// A `wss://` URL is an [`Error::InvalidUrl`]: TLS is not built in (see
 /// [`client_with_transport`]). A status other than 101 is
@@ -179,13 +240,15 @@ pub fn connect_with(url: &str, options: ClientOptions) -> Result<WebSocket> {
     if parsed.secure {
         return Err(Error::InvalidUrl(
             "wss:// needs TLS, which plainws does not include: connect a TLS stream \
-             with your TLS crate and pass it to plainws::client_with_transport"
+             with your TLS crate (over plainws::open_tunnel to go through a proxy) \
+             and pass it to plainws::client_with_transport"
                 .into(),
         ));
     }
     check_options(&options)?;
-    let stream = connect_tcp(&parsed, options.connect_timeout)?;
-    handshake(Arc::new(stream), &parsed, options)
+    let tunnel = proxy::open(&parsed, &options)?;
+    let deadline = tunnel.deadline;
+    handshake(proxy::into_transport(tunnel), &parsed, options, deadline)
 }
 
 /// Performs the opening handshake over a stream that is already connected
@@ -199,39 +262,24 @@ pub fn client_with_transport<S: Transport>(
 ) -> Result<WebSocket> {
     let parsed = Url::parse(url)?;
     check_options(&options)?;
-    handshake(Arc::new(stream), &parsed, options)
-}
-
-/// Tries each address the host resolves to, in order.
-fn connect_tcp(url: &Url, timeout: Duration) -> Result<TcpStream> {
-    let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port).to_socket_addrs()?.collect();
-    let mut last_error = None;
-    for addr in addrs {
-        let attempt = if timeout.is_zero() {
-            TcpStream::connect(addr)
-        } else {
-            TcpStream::connect_timeout(&addr, timeout)
-        };
-        match attempt {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last_error = Some(e),
-        }
-    }
-    Err(match last_error {
-        Some(e) if e.kind() == io::ErrorKind::TimedOut => Error::Timeout("TCP connect"),
-        Some(e) => Error::Io(e),
-        None => Error::InvalidUrl(format!("{} resolves to no address", url.host)),
-    })
+    handshake(Arc::new(stream), &parsed, options, None)
 }
 
 /// Sends the request, reads the response within one deadline, checks it,
 /// and hands the bytes that followed it (the server's first frames) to the
 /// connection.
-fn handshake(stream: Arc<dyn Transport>, url: &Url, options: ClientOptions) -> Result<WebSocket> {
+/// `connect_deadline`, when given, ends it earlier (the connect timeout).
+fn handshake(
+    stream: Arc<dyn Transport>,
+    url: &Url,
+    options: ClientOptions,
+    connect_deadline: Option<Instant>,
+) -> Result<WebSocket> {
     let config = options.config;
     stream.set_nodelay()?;
     stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
     let deadline = Instant::now() + config.handshake_timeout;
+    let deadline = connect_deadline.map_or(deadline, |d| d.min(deadline));
     // §4.1 item 7: "a nonce consisting of a randomly selected 16-byte
     // value", "selected randomly for each connection".
     let key = encode_key(Entropy::new().nonce());

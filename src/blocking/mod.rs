@@ -5,6 +5,7 @@
 pub(crate) mod client;
 pub(crate) mod close_watch;
 pub(crate) mod flusher;
+pub(crate) mod proxy;
 pub(crate) mod random;
 pub(crate) mod receiver;
 pub(crate) mod sender;

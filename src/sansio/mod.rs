@@ -22,6 +22,7 @@
 //! - [`handshake`]: the opening handshake (§4).
 //! - [`deflate`]: permessage-deflate (RFC 7692).
 //! - [`config`]: limits and timeouts.
+//! - [`proxy`]: HTTP CONNECT and SOCKS5 tunnels (RFC 9110 §9.3.6, RFC 1928).
 //! - [`trace`]: one line of text per frame.
 
 pub mod close;
@@ -33,6 +34,7 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 pub mod message;
+pub mod proxy;
 pub mod reader;
 pub mod trace;
 // Used by the blocking client only.

@@ -117,8 +117,9 @@ impl Url {
     }
 }
 
-/// Splits `host[:port]` or `[v6][:port]`, checking both.
-fn split_host_port(authority: &str) -> Result<(String, Option<u16>)> {
+/// Splits `host[:port]` or `[v6][:port]`, checking both (the proxy URL
+/// parser uses it too).
+pub(crate) fn split_host_port(authority: &str) -> Result<(String, Option<u16>)> {
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
         let (v6, after) = bracketed
             .split_once(']')

@@ -14,7 +14,7 @@
 //!   write, and a blocked write never stops a read.
 
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
@@ -364,47 +364,44 @@ pub fn client_config(ca_certs: &Path) -> io::Result<Arc<ClientConfig>> {
     Ok(Arc::new(config))
 }
 
-/// Opens `wss://host:port/resource`: TCP within
-/// `options.connect_timeout` (per address; zero: the system's limit), TLS within
-/// `options.config.handshake_timeout`, then plainws's handshake within the
-/// same timeout again. `host` is also the name the certificate must carry.
+/// Opens `wss://host:port/resource`, directly or through the proxy
+/// `options.proxy` names (HTTP CONNECT or SOCKS5: `plainws::open_tunnel`),
+/// all within `options.connect_timeout` (zero: no overall limit): TCP and
+/// the proxy's handshake, then TLS and plainws's handshake, each also
+/// within `options.config.handshake_timeout`. `host` is also the name the
+/// certificate must carry.
 pub fn connect(
     host: &str,
     port: u16,
     resource: &str,
     tls: Arc<ClientConfig>,
-    options: ClientOptions,
+    mut options: ClientOptions,
 ) -> plainws::Result<WebSocket> {
-    let mut last_error = None;
-    let mut tcp = None;
-    for addr in (host, port).to_socket_addrs()? {
-        let attempt = if options.connect_timeout.is_zero() {
-            TcpStream::connect(addr)
-        } else {
-            TcpStream::connect_timeout(&addr, options.connect_timeout)
-        };
-        match attempt {
-            Ok(stream) => {
-                tcp = Some(stream);
-                break;
-            }
-            Err(e) => last_error = Some(e),
-        }
-    }
-    let tcp = match (tcp, last_error) {
-        (Some(tcp), _) => tcp,
-        (None, Some(e)) => return Err(e.into()),
-        (None, None) => {
-            return Err(plainws::Error::InvalidUrl(format!(
-                "{host} resolves to no address"
-            )));
-        }
-    };
-    let stream = TlsStream::connect(tcp, tls, host, options.config.handshake_timeout)?;
     let authority = if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
     };
-    plainws::client_with_transport(stream, &format!("wss://{authority}{resource}"), options)
+    let url = format!("wss://{authority}{resource}");
+    let tunnel = plainws::open_tunnel(&url, &options)?;
+    // A TLS client speaks first: bytes from the server before its
+    // ClientHello are not TLS.
+    if !tunnel.first_bytes.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the server sent bytes before the TLS handshake",
+        )
+        .into());
+    }
+    // What is left of the connect timeout bounds the rest too.
+    let deadline = tunnel.deadline;
+    let left = |limit: Duration| {
+        deadline.map_or(limit, |d| {
+            d.saturating_duration_since(Instant::now()).min(limit)
+        })
+    };
+    let handshake_timeout = options.config.handshake_timeout;
+    let stream = TlsStream::connect(tunnel.stream, tls, host, left(handshake_timeout))?;
+    options.config.handshake_timeout = left(handshake_timeout);
+    plainws::client_with_transport(stream, &url, options)
 }
