@@ -12,9 +12,9 @@
 //! idle connection holds its socket, its `Connection` and nothing else.
 //!
 //! Per connection:
-//! 1. the opening handshake: bytes into a `HeadReader` until the request
-//!    head is complete, then `Request::parse` and `check_upgrade`, and a
-//!    101 (or the error's HTTP status);
+//! 1. the opening handshake: bytes into the core's `ServerHandshake` until
+//!    the request is complete, then its `accept` gives the 101 and the
+//!    `Connection` (or the refusal to send);
 //! 2. then bytes into `Connection::receive`, each message echoed with
 //!    `send_text` / `send_binary`, and `take_data_to_send` written out;
 //! 3. once `is_finished`, the output is written, the server closes TCP
@@ -30,9 +30,8 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use plainws::sansio::connection::Connection;
-use plainws::sansio::handshake::http::HeadReader;
-use plainws::sansio::handshake::server::switching_protocols;
-use plainws::{Accept, Config, Message, Request, Response};
+use plainws::sansio::handshake::accepting::ServerHandshake;
+use plainws::{Accept, Config, Message};
 
 const LISTENER: Token = Token(usize::MAX);
 /// Stop reading from a peer while this much output waits for it.
@@ -40,7 +39,7 @@ const OUTPUT_HIGH_WATER: usize = 4 << 20;
 
 enum Phase {
     /// Reading the upgrade request.
-    Handshake(Box<HeadReader>),
+    Handshake(Box<ServerHandshake>),
     /// Speaking WebSocket.
     Open(Box<Connection>),
     /// Our answer is written (or being written); then TCP closes, after
@@ -150,8 +149,8 @@ impl Server {
                         .push(Reverse((deadline, slot, self.generations[slot])));
                     self.clients[slot] = Some(Client {
                         stream,
-                        phase: Phase::Handshake(Box::new(HeadReader::new(
-                            self.config.max_handshake_bytes,
+                        phase: Phase::Handshake(Box::new(ServerHandshake::new(
+                            self.config.clone(),
                         ))),
                         out: Vec::new(),
                         generation: self.generations[slot],
@@ -202,7 +201,7 @@ impl Server {
             }
             let now = self.epoch.elapsed();
             let input = &mut self.scratch[..n];
-            if !on_input(client, input, &self.config, now) {
+            if !on_input(client, input, now) {
                 return false;
             }
             if !flush(client) {
@@ -301,34 +300,33 @@ impl Server {
 }
 
 /// Feeds bytes to the client's phase. Returns whether it stays.
-fn on_input(client: &mut Client, input: &mut [u8], config: &Config, now: Duration) -> bool {
+fn on_input(client: &mut Client, input: &mut [u8], now: Duration) -> bool {
     match &mut client.phase {
-        Phase::Handshake(head) => match head.push(input) {
-            Ok(None) => true,
-            Ok(Some(_)) => {
-                let mut leftover = head.rest().to_vec();
-                let request = head
-                    .head()
-                    .ok_or(plainws::Error::MalformedHttp("no head"))
-                    .and_then(|bytes| Request::parse(bytes, config.max_headers));
-                match request.and_then(|r| r.check_upgrade().map(|key| (r, key))) {
-                    Ok((request, key)) => {
-                        client.out.extend_from_slice(&switching_protocols(
-                            &request,
-                            &key,
-                            &Accept::default(),
-                        ));
-                        let mut conn = Connection::server(config.clone());
-                        let stays = echo(&mut conn, &mut leftover);
-                        conn.take_data_to_send(&mut client.out);
-                        client.phase = Phase::Open(Box::new(conn));
-                        stays
-                    }
-                    Err(e) => refuse(client, &e, now),
+        Phase::Handshake(handshake) => {
+            let request = match handshake.receive(input) {
+                Ok(None) => return true,
+                Ok(Some(request)) => request,
+                Err(refusal) => return refuse(client, &refusal.response, now),
+            };
+            // The application's decision: any path, no subprotocol.
+            let Phase::Handshake(handshake) =
+                std::mem::replace(&mut client.phase, Phase::Closing { deadline: now })
+            else {
+                return false;
+            };
+            match handshake.accept(&request, Ok(Accept::default())) {
+                Ok(upgrade) => {
+                    client.out.extend_from_slice(&upgrade.response);
+                    let mut conn = upgrade.connection;
+                    let mut leftover = upgrade.leftover;
+                    let stays = echo(&mut conn, &mut leftover);
+                    conn.take_data_to_send(&mut client.out);
+                    client.phase = Phase::Open(Box::new(conn));
+                    stays
                 }
+                Err(refusal) => refuse(client, &refusal.response, now),
             }
-            Err(e) => refuse(client, &e, now),
-        },
+        }
         Phase::Open(conn) => {
             echo(conn, input);
             conn.take_data_to_send(&mut client.out);
@@ -341,10 +339,8 @@ fn on_input(client: &mut Client, input: &mut [u8], config: &Config, now: Duratio
 
 /// Answers a bad request with its HTTP status, then closes (after a
 /// second for the client to read the answer).
-fn refuse(client: &mut Client, error: &plainws::Error, now: Duration) -> bool {
-    client
-        .out
-        .extend_from_slice(&Response::for_error(error).to_bytes());
+fn refuse(client: &mut Client, response: &plainws::Response, now: Duration) -> bool {
+    client.out.extend_from_slice(&response.to_bytes());
     client.phase = Phase::Closing {
         deadline: now + Duration::from_secs(1),
     };

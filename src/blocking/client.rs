@@ -17,8 +17,8 @@ use crate::blocking::transport::{Transport, write_all};
 use crate::blocking::websocket::{WebSocket, read_head};
 use crate::error::{Error, Result};
 use crate::sansio::config::Config;
+use crate::sansio::connection::Connection;
 use crate::sansio::deflate::negotiate::offer;
-use crate::sansio::frame::Role;
 use crate::sansio::handshake::client::{check_response_with, request};
 use crate::sansio::handshake::encode_key;
 use crate::sansio::handshake::http::{HeadReader, is_token};
@@ -266,14 +266,11 @@ fn handshake(stream: Arc<dyn Transport>, url: &Url, options: ClientOptions) -> R
         &options.protocols,
         config.compression.as_ref(),
     )?;
-    WebSocket::from_upgraded(
-        stream,
-        Role::Client,
-        config,
-        response.rest(),
-        accepted.protocol,
-        accepted.compression,
-    )
+    let mut conn = Connection::client(config, Box::new(Entropy::new()));
+    if let Some(agreed) = &accepted.compression {
+        conn.enable_compression(agreed);
+    }
+    WebSocket::from_upgraded(stream, conn, response.rest(), accepted.protocol)
 }
 
 /// Refuses options that would make a malformed or ambiguous request.

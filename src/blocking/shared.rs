@@ -39,7 +39,6 @@ use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
 use crate::sansio::connection::{Connection, MaskSource, State};
-use crate::sansio::deflate::negotiate::Agreed;
 use crate::sansio::frame::{Opcode, Role};
 
 /// Unmasked payloads this large go out as one vectored write of header
@@ -112,20 +111,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(
-        stream: Arc<dyn Transport>,
-        role: Role,
-        config: Config,
-        compression: Option<&Agreed>,
-    ) -> io::Result<Arc<Shared>> {
+    /// The shared state of `conn`'s connection over `stream`.
+    pub(crate) fn new(stream: Arc<dyn Transport>, conn: Connection) -> io::Result<Arc<Shared>> {
+        let config = conn.config().clone();
+        let role = conn.role();
+        let compresses = conn.compresses();
         stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
-        let mut conn = match role {
-            Role::Server => Connection::server(config.clone()),
-            Role::Client => Connection::client(config.clone(), Box::new(Entropy::new())),
-        };
-        if let Some(agreed) = compression {
-            conn.enable_compression(agreed);
-        }
         Ok(Arc::new_cyclic(|this| Shared {
             core: Mutex::new(Core {
                 conn,
@@ -145,7 +136,7 @@ impl Shared {
             ended: AtomicBool::new(false),
             flush_scheduled: AtomicBool::new(false),
             this: this.clone(),
-            compresses: compression.is_some(),
+            compresses,
         }))
     }
 

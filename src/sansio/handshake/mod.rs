@@ -7,10 +7,14 @@
 //!
 //! - [`http`]: reading and parsing a message head, bounded and linear.
 //! - [`server`]: checking a client's request and answering it.
+//! - [`accepting`]: the server's whole handshake as one step, request
+//!   bytes in, a 101 and a ready `Connection` (or a refusal) out: what
+//!   every server driver runs.
 //! - [`client`]: writing a request and checking the server's answer.
 
 use alloc::string::String;
 
+pub mod accepting;
 pub mod client;
 pub mod http;
 pub mod server;
