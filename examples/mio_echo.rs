@@ -217,7 +217,7 @@ impl Server {
         match &mut client.phase {
             Phase::Handshake(_) | Phase::Closing { .. } => false,
             Phase::Open(conn) => {
-                let _ = conn.receive_eof();
+                let _ = conn.receive_eof(self.now());
                 client.phase = Phase::Closing {
                     deadline: self.now() + self.config.close_timeout,
                 };
@@ -319,7 +319,7 @@ fn on_input(client: &mut Client, input: &mut [u8], now: Duration) -> bool {
                     client.out.extend_from_slice(&upgrade.response);
                     let mut conn = upgrade.connection;
                     let mut leftover = upgrade.leftover;
-                    let stays = echo(&mut conn, &mut leftover);
+                    let stays = echo(&mut conn, &mut leftover, now);
                     conn.take_data_to_send(&mut client.out);
                     client.phase = Phase::Open(Box::new(conn));
                     stays
@@ -328,7 +328,7 @@ fn on_input(client: &mut Client, input: &mut [u8], now: Duration) -> bool {
             }
         }
         Phase::Open(conn) => {
-            echo(conn, input);
+            echo(conn, input, now);
             conn.take_data_to_send(&mut client.out);
             true
         }
@@ -349,9 +349,9 @@ fn refuse(client: &mut Client, response: &plainws::Response, now: Duration) -> b
 
 /// The application: every text and binary message goes back as it came.
 /// Returns false only if the core refused a send (it never should here).
-fn echo(conn: &mut Connection, mut input: &mut [u8]) -> bool {
+fn echo(conn: &mut Connection, mut input: &mut [u8], now: Duration) -> bool {
     loop {
-        let (used, message) = match conn.receive(input) {
+        let (used, message) = match conn.receive(input, now) {
             Ok(step) => step,
             // The core queued the Close the violation calls for.
             Err(_) => return true,

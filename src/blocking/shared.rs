@@ -52,11 +52,21 @@ pub(crate) const BATCH_MAX: usize = 64 << 10;
 /// to close after the close handshake.
 const DRAIN_LIMIT: usize = 1 << 20;
 
+/// The driver's epoch: the first time the clock was read.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
 /// The driver's clock: time since the first connection of the process,
 /// as the core counts it.
 pub(crate) fn now() -> Duration {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    EPOCH.get_or_init(Instant::now).elapsed()
+    epoch().elapsed()
+}
+
+/// The instant a core time stands for.
+pub(crate) fn instant_at(time: Duration) -> Instant {
+    epoch() + time
 }
 
 /// The core, and who holds its data channel.
@@ -417,7 +427,7 @@ impl Shared {
     pub(crate) fn on_close_deadline(&self) {
         if let Ok(mut writer) = self.writer.try_lock() {
             if let Ok(mut core) = self.core.lock() {
-                let _ = core.conn.reply_to_close();
+                let _ = core.conn.reply_to_close(now());
                 if !writer.failed {
                     core.conn.take_data_to_send(&mut writer.buf);
                 }
@@ -462,7 +472,7 @@ impl Shared {
         }
         let closed = match self.core.lock() {
             Ok(mut core) => {
-                let closed = core.conn.close(code, reason).is_ok();
+                let closed = core.conn.close(code, reason, now()).is_ok();
                 core.conn.take_data_to_send(&mut writer.buf);
                 closed
             }
@@ -483,6 +493,17 @@ impl Shared {
         closed && self.check_write(&mut writer, written).is_ok()
     }
 
+    /// When the close handshake gives up on the peer: the core's deadline
+    /// (one clock per connection), or `close_timeout` from now if the
+    /// handshake has not begun.
+    pub(crate) fn close_deadline(&self) -> Instant {
+        let deadline = self
+            .lock_core()
+            .ok()
+            .and_then(|core| core.conn.close_deadline());
+        deadline.map_or_else(|| Instant::now() + self.config.close_timeout, instant_at)
+    }
+
     /// Whether a Close reply is owed to the peer.
     pub(crate) fn is_reply_due(&self) -> bool {
         self.core.lock().is_ok_and(|core| core.conn.is_reply_due())
@@ -499,7 +520,7 @@ impl Drop for Shared {
         let (reply_sent, pending) = match self.core.get_mut() {
             Ok(core) => {
                 let owed = core.conn.is_reply_due();
-                let _ = core.conn.reply_to_close();
+                let _ = core.conn.reply_to_close(now());
                 (owed, !core.conn.data_to_send().is_empty())
             }
             Err(_) => (false, false),

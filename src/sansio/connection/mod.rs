@@ -11,10 +11,14 @@
 //!   (masked with keys from the driver's [`MaskSource`] on a client) into
 //!   one buffer, taken with
 //!   [`take_data_to_send`](Connection::take_data_to_send);
-//! - **time in, deadlines out**: [`poll_timeout`](Connection::poll_timeout)
-//!   and [`handle_timeout`](Connection::handle_timeout) run the close
+//! - **time in, deadlines out**: every event comes with its time `now`
+//!   (`receive`, `receive_eof`, `close`, `reply_to_close`), so a timer
+//!   starts when its event happens, whichever thread reports it;
+//!   [`poll_timeout`](Connection::poll_timeout) gives the next deadline and
+//!   [`handle_timeout`](Connection::handle_timeout) runs the close
 //!   timeout, the idle timeout and keepalive pings. The core never reads a
-//!   clock: time is a [`Duration`] since an epoch the driver picks.
+//!   clock: time is a [`Duration`] since an epoch the driver picks, one
+//!   clock per connection.
 //!
 //! A driver only moves bytes and time: it reads from its transport into a
 //! buffer, feeds the buffer to `receive`, writes what `take_data_to_send`
@@ -22,13 +26,15 @@
 //! [`is_finished`](Connection::is_finished) says so.
 //!
 //! ```
+//! use std::time::Duration;
 //! use plainws::sansio::connection::Connection;
 //! use plainws::{Config, Message};
 //!
 //! let mut server = Connection::server(Config::default());
+//! let now = Duration::ZERO; // the driver's clock
 //! // A masked "Hello" from a client (RFC 6455 §5.7).
 //! let mut input = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
-//! let (used, message) = server.receive(&mut input)?;
+//! let (used, message) = server.receive(&mut input, now)?;
 //! assert_eq!(used, input.len());
 //! assert_eq!(message, Some(Message::Text("Hello".into())));
 //! server.send_text("Hello")?;
@@ -262,12 +268,15 @@ impl Connection {
     /// the connection: the Close with its code is queued (RFC 6455 §7.1.7)
     /// and the error returned. Bytes after the peer's Close, or after a
     /// failure, are ignored (§5.5.1).
-    pub fn receive(&mut self, input: &mut [u8]) -> Result<(usize, Option<Message>)> {
+    ///
+    /// `now` is when the bytes arrived: the idle and keepalive clocks
+    /// restart, and a Close in them starts the close timeout.
+    pub fn receive(&mut self, input: &mut [u8], now: Duration) -> Result<(usize, Option<Message>)> {
         if self.is_receive_done() {
             return Ok((input.len(), None));
         }
         if !input.is_empty() {
-            self.timers.on_activity();
+            self.timers.on_activity(now);
         }
         let outcome = match self.config.tracer.clone() {
             Some(tracer) => self.reader.read_traced(input, &mut |frame| {
@@ -279,16 +288,16 @@ impl Connection {
         };
         match outcome {
             Ok((used, Some(message))) => {
-                self.on_message(&message);
+                self.on_message(&message, now);
                 Ok((used, Some(message)))
             }
             Ok((used, None)) => Ok((used, None)),
-            Err(error) => Err(self.fail(error)),
+            Err(error) => Err(self.fail(error, now)),
         }
     }
 
     /// Acts on a received message as the protocol requires.
-    fn on_message(&mut self, message: &Message) {
+    fn on_message(&mut self, message: &Message, now: Duration) {
         match message {
             // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a
             // Pong frame in response, unless it already received a Close
@@ -297,7 +306,7 @@ impl Connection {
             Message::Pong(_) => self.timers.on_pong(),
             Message::Close(frame) => {
                 self.close_received = true;
-                self.timers.on_close_step();
+                self.timers.on_close_step(now);
                 if self.close_sent {
                     return;
                 }
@@ -310,7 +319,7 @@ impl Connection {
                 if self.defer_reply {
                     self.reply_due = Some(echo);
                 } else {
-                    self.queue_close(echo.as_ref());
+                    self.queue_close(echo.as_ref(), now);
                 }
             }
             Message::Text(_) | Message::Binary(_) => {}
@@ -319,11 +328,11 @@ impl Connection {
 
     /// Fails the connection for the peer's violation (RFC 6455 §7.1.7): a
     /// Close with the violation's code, then nothing more.
-    fn fail(&mut self, error: Error) -> Error {
+    fn fail(&mut self, error: Error, now: Duration) -> Error {
         if !self.close_sent {
             if let Some(code) = error.close_code() {
                 let reason = error.to_string();
-                self.queue_close(Some(&CloseFrame::new(code, &reason)));
+                self.queue_close(Some(&CloseFrame::new(code, &reason)), now);
             }
         }
         self.failed = true;
@@ -346,32 +355,43 @@ impl Connection {
     }
 
     /// Takes back a [`direct_read`](Self::direct_read) buffer with `filled`
-    /// bytes read into its space; as [`receive`](Self::receive) for them.
+    /// bytes read into its space at `now`; as [`receive`](Self::receive)
+    /// for them.
     pub fn finish_direct_read(
         &mut self,
         read: DirectRead,
         filled: usize,
+        now: Duration,
     ) -> Result<Option<Message>> {
         if filled > 0 {
-            self.timers.on_activity();
+            self.timers.on_activity(now);
         }
         match self.reader.end_direct_read(read, filled) {
             Ok(Some(message)) => {
-                self.on_message(&message);
+                self.on_message(&message, now);
                 Ok(Some(message))
             }
             Ok(None) => Ok(None),
-            Err(error) => Err(self.fail(error)),
+            Err(error) => Err(self.fail(error, now)),
         }
     }
 
-    /// Reports that the peer's byte stream ended. Returns
+    /// Reports that the peer's byte stream ended at `now`. Returns
     /// `Error::AbnormalClosure` (close code 1006, §7.1.5) unless the peer's
-    /// Close came first. What other threads already handed over may still
-    /// be sent: the peer may only have closed its writing half.
-    pub fn receive_eof(&mut self) -> Result<()> {
+    /// Close came first, or [`Error::Timeout`]`("close handshake")` when
+    /// our Close was sent and `now` is past its deadline (the driver gave
+    /// up on the peer and ended the transport itself). What other threads
+    /// already handed over may still be sent: the peer may only have
+    /// closed its writing half.
+    pub fn receive_eof(&mut self, now: Duration) -> Result<()> {
+        if self.close_sent && !self.close_received && !self.aborted {
+            if let Err(timeout) = self.handle_timeout(now) {
+                self.eof = true;
+                return Err(timeout);
+            }
+        }
         self.eof = true;
-        self.timers.on_close_step();
+        self.timers.on_close_step(now);
         if self.close_received {
             Ok(())
         } else {
@@ -414,13 +434,22 @@ impl Connection {
     }
 
     /// The earliest deadline the driver must report back with
-    /// [`handle_timeout`](Self::handle_timeout), given the time `now`.
-    /// Timers started by what happened since the last call (bytes
-    /// received, a Close sent or received) start at `now`, so a driver
-    /// calls this each time before it waits.
+    /// [`handle_timeout`](Self::handle_timeout), given the time `now`
+    /// (which starts the idle and keepalive clocks if no byte arrived
+    /// yet). Events carry their own time, so a deadline does not depend on
+    /// when this is called; a driver calls it before it waits.
     pub fn poll_timeout(&mut self, now: Duration) -> Option<Duration> {
         let closing = self.close_sent || self.close_received || self.eof;
         self.timers.poll(now, closing && !self.aborted)
+    }
+
+    /// When the close handshake gives up on the peer: `close_timeout`
+    /// after the last Close sent or received (or the end of the peer's
+    /// stream). `None` before the close handshake begins. A driver with
+    /// threads of its own (a watchdog waking a blocked reader) uses this
+    /// deadline rather than a clock of its own.
+    pub fn close_deadline(&self) -> Option<Duration> {
+        self.timers.close_deadline()
     }
 
     /// Runs the timers due at `now`: sends a keepalive Ping, fails the
@@ -435,7 +464,7 @@ impl Connection {
         if self.timers.close_expired(now) {
             if self.reply_due.is_some() {
                 // The application held the reply too long: answer now.
-                return self.reply_to_close();
+                return self.reply_to_close(now);
             }
             if self.is_finished() && !self.awaits_eof() {
                 return Ok(());
@@ -447,14 +476,14 @@ impl Connection {
             return Ok(());
         }
         if self.timers.idle_expired(now) {
-            self.queue_close(Some(&CloseFrame::new(
-                CloseCode::GOING_AWAY,
-                "idle timeout",
-            )));
+            self.queue_close(
+                Some(&CloseFrame::new(CloseCode::GOING_AWAY, "idle timeout")),
+                now,
+            );
             return Err(Error::Timeout("idle timeout"));
         }
         if self.timers.pong_late(now) {
-            return Err(self.fail(Error::PongTimeout));
+            return Err(self.fail(Error::PongTimeout, now));
         }
         if self.timers.ping_due(now) {
             self.queue_control(Opcode::Ping, b"keepalive");
