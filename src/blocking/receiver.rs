@@ -231,6 +231,9 @@ impl Receiver {
         self.batching = false;
         if let Ok(mut core) = self.shared.lock_core() {
             core.batching = false;
+            // This half reads no more: the transport ends by the core's
+            // rule for a finished connection.
+            core.conn.stop_receiving();
         }
         self.shared.end_transport();
         error

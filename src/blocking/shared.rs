@@ -38,7 +38,7 @@ use crate::blocking::transport::Transport;
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
-use crate::sansio::connection::{Connection, MaskSource, State};
+use crate::sansio::connection::{Connection, MaskSource, State, TransportEnd};
 use crate::sansio::frame::{Opcode, Role};
 
 /// Unmasked payloads this large go out as one vectored write of header
@@ -403,19 +403,30 @@ impl Shared {
     }
 
     /// Ends the transport after the close handshake or a failure (RFC 6455
-    /// §7.1.1): what is encoded goes out, the server closes TCP first, and
-    /// the peer's remaining bytes are read and dropped until its end of
-    /// stream (bounded by the close timeout), so that closing does not
-    /// reset the connection under data the peer has yet to read.
+    /// §7.1.1, as the core's `transport_end` rules it): what is encoded
+    /// goes out, the server closes TCP first, and the peer's remaining
+    /// bytes are read and dropped until its end of stream (bounded by the
+    /// core's close deadline), so that closing does not reset the
+    /// connection under data the peer has yet to read.
     pub(crate) fn end_transport(&self) {
         if self.ended.swap(true, Ordering::SeqCst) {
             return;
         }
         let _ = self.flush();
-        if self.role == Role::Server {
-            let _ = self.stream.shutdown(Shutdown::Write);
+        // Who ends TCP first and how long to linger is the core's rule.
+        let end = self
+            .lock_core()
+            .map_or(TransportEnd::Close, |core| core.conn.transport_end());
+        match end {
+            TransportEnd::EndWritingFirst { deadline } => {
+                let _ = self.stream.shutdown(Shutdown::Write);
+                drain_until_eof(self.stream.as_ref(), instant_at(deadline));
+            }
+            TransportEnd::AwaitEof { deadline } => {
+                drain_until_eof(self.stream.as_ref(), instant_at(deadline));
+            }
+            TransportEnd::Open | TransportEnd::Close => {}
         }
-        drain_until_eof(self.stream.as_ref(), self.config.close_timeout);
         self.shutdown();
         self.mark_finished();
         close_watch::finished();
@@ -599,9 +610,8 @@ fn write_all_vectored(
 }
 
 /// Reads and drops the peer's bytes until its end of stream, at most
-/// `timeout` and [`DRAIN_LIMIT`] bytes.
-fn drain_until_eof(stream: &dyn Transport, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
+/// until `deadline` and [`DRAIN_LIMIT`] bytes.
+fn drain_until_eof(stream: &dyn Transport, deadline: Instant) {
     let mut scratch = [0u8; 1024];
     let mut drained = 0;
     while drained < DRAIN_LIMIT {

@@ -46,6 +46,7 @@
 
 mod send;
 mod timers;
+mod transport_end;
 
 #[cfg(test)]
 mod tests;
@@ -67,6 +68,7 @@ use crate::sansio::reader::{DirectRead, MessageReader};
 
 pub use send::FrameHead;
 use timers::Timers;
+pub use transport_end::TransportEnd;
 
 /// Payloads with at least this much still to come are read straight into
 /// the message ([`Connection::direct_read`]).
@@ -126,6 +128,8 @@ pub struct Connection {
     eof: bool,
     /// The transport is gone or the close handshake timed out.
     aborted: bool,
+    /// The driver reads no more (see [`Connection::stop_receiving`]).
+    stopped: bool,
     timers: Timers,
 }
 
@@ -173,6 +177,7 @@ impl Connection {
             failed: false,
             eof: false,
             aborted: false,
+            stopped: false,
         }
     }
 
@@ -216,7 +221,8 @@ impl Connection {
 
     /// Where the close handshake stands.
     pub fn state(&self) -> State {
-        if self.aborted || self.failed || (self.close_sent && (self.close_received || self.eof)) {
+        let done = self.close_received || self.eof || self.stopped;
+        if self.aborted || self.failed || (self.close_sent && done) {
             State::Closed
         } else if self.close_sent {
             State::CloseSent
@@ -227,24 +233,22 @@ impl Connection {
         }
     }
 
-    /// Whether the protocol is done with the transport: once the bytes of
-    /// [`take_data_to_send`](Self::take_data_to_send) are written, the
-    /// driver closes it. A client whose close handshake ended normally
-    /// first waits for the server to close TCP (RFC 6455 §7.1.1), until
-    /// [`awaits_eof`](Self::awaits_eof) turns false or the deadline of
-    /// [`poll_timeout`](Self::poll_timeout) passes.
+    /// Whether the protocol is done with the transport: the close
+    /// handshake is complete, the connection failed, or the transport is
+    /// gone. How the transport then ends (who closes TCP first, how long
+    /// to linger) is [`transport_end`](Self::transport_end)'s answer.
     pub fn is_finished(&self) -> bool {
         self.aborted
             || self.failed
+            || self.stopped
             || (self.close_sent && self.close_received)
             || (self.eof && self.close_sent)
     }
 
-    /// Whether the peer's end of stream is still awaited before the
-    /// transport is closed: a client after a clean close handshake
-    /// (§7.1.1: "the server SHOULD close the underlying TCP connection
-    /// first").
-    pub fn awaits_eof(&self) -> bool {
+    /// A client after a clean close handshake, still waiting for the
+    /// server to end TCP (§7.1.1): past the close deadline, that is a
+    /// timeout.
+    fn awaits_eof(&self) -> bool {
         self.role == Role::Client
             && self.close_sent
             && self.close_received
@@ -255,7 +259,16 @@ impl Connection {
     /// Whether nothing more will be received: the peer's Close arrived, its
     /// stream ended, or the connection failed.
     pub fn is_receive_done(&self) -> bool {
-        self.close_received || self.failed || self.eof || self.aborted
+        self.close_received || self.failed || self.eof || self.aborted || self.stopped
+    }
+
+    /// Reports that the driver will read no more frames before it ends the
+    /// transport (its reader returned an error to the application: an
+    /// idle timeout, say, whose Close the peer is not waited for). The
+    /// connection is then finished: what is queued still goes out, and
+    /// [`transport_end`](Self::transport_end) says how the transport ends.
+    pub fn stop_receiving(&mut self) {
+        self.stopped = true;
     }
 
     /// Feeds bytes from the peer; returns how many were used and the next
@@ -407,6 +420,10 @@ impl Connection {
     }
 
     /// Moves every encoded byte waiting to go out to the end of `into`.
+    /// When `into` is empty the two buffers are swapped: the output's
+    /// memory goes with its bytes, and `into`'s (a driver's cleared write
+    /// buffer) comes back for the next frames, so neither side holds a
+    /// large buffer for long.
     pub fn take_data_to_send(&mut self, into: &mut Vec<u8>) {
         if into.is_empty() {
             core::mem::swap(into, &mut self.out);
@@ -418,19 +435,6 @@ impl Connection {
     /// The encoded bytes waiting to go out.
     pub fn data_to_send(&self) -> &[u8] {
         &self.out
-    }
-
-    /// Gives back the output buffer's memory once it is empty and larger
-    /// than `keep` bytes (after a large frame went out).
-    pub fn shrink_output(&mut self, keep: usize) {
-        if self.out.is_empty() && self.out.capacity() > keep {
-            self.out = Vec::new();
-        }
-    }
-
-    /// Whether the stream stands between frames (nothing half-read).
-    pub fn is_between_frames(&self) -> bool {
-        self.reader.is_between_frames()
     }
 
     /// The earliest deadline the driver must report back with

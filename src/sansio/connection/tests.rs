@@ -171,9 +171,13 @@ fn pings_are_answered_after_our_close_until_the_peers_close() {
         "nothing after the peer's Close"
     );
     assert_eq!(client.state(), State::Closed);
-    assert!(client.awaits_eof(), "a client waits for the server's FIN");
+    assert_eq!(
+        client.transport_end(),
+        TransportEnd::AwaitEof { deadline: S(5) },
+        "a client waits for the server's FIN"
+    );
     client.receive_eof(S(0)).expect("a clean end");
-    assert!(!client.awaits_eof());
+    assert_eq!(client.transport_end(), TransportEnd::Close);
 }
 
 #[test]
@@ -194,7 +198,11 @@ fn the_peers_close_is_echoed_with_its_code() {
     );
     assert_eq!(server.state(), State::Closed);
     assert!(server.is_finished());
-    assert!(!server.awaits_eof(), "the server closes TCP first");
+    assert_eq!(
+        server.transport_end(),
+        TransportEnd::EndWritingFirst { deadline: S(5) },
+        "the server closes TCP first"
+    );
 }
 
 #[test]
@@ -760,4 +768,35 @@ fn corrupt_compressed_data_fails_with_1007() {
     .expect_err("corrupt");
     assert!(matches!(error, Error::InvalidCompressedData(_)), "{error}");
     assert_eq!(sent(&mut server)[0].2[..2], 1007u16.to_be_bytes());
+}
+
+#[test]
+fn the_transport_ends_by_the_rules_of_section_7_1_1() {
+    // Open until the protocol is done.
+    let mut server = server();
+    assert_eq!(server.transport_end(), TransportEnd::Open);
+    // A violation at 7 s: the server ends TCP first, lingering until the
+    // close timeout (5 s) counted from the failing Close.
+    let error = receive_all_at(&mut server, vec![0x81, 0x01, b'x'], S(7));
+    assert!(error.is_err(), "unmasked");
+    assert_eq!(
+        server.transport_end(),
+        TransportEnd::EndWritingFirst { deadline: S(12) }
+    );
+    // The peer's end of stream: nothing left to wait for.
+    let _ = server.receive_eof(S(8));
+    assert_eq!(server.transport_end(), TransportEnd::Close);
+    // A peer that half-closes without a Close still gets what is owed,
+    // then the transport closes.
+    let mut server = self::server();
+    assert!(server.receive_eof(S(1)).is_err());
+    server.send_text("owed").expect("half-close");
+    assert_eq!(server.transport_end(), TransportEnd::Close);
+    // A client waits for the server's end of stream, bounded.
+    let mut client = client();
+    client.close(CloseCode::NORMAL, "", S(3)).expect("open");
+    assert_eq!(client.transport_end(), TransportEnd::Open);
+    // A transport that failed: close now.
+    client.abort();
+    assert_eq!(client.transport_end(), TransportEnd::Close);
 }
