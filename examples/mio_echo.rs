@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example mio_echo -- 127.0.0.1:9001 [OPTIONS]
-//!   --max-connections N   connections served at once; more get 503 (default 10000)
+//!   --max-connections N   connections served at once; more get 503 (default 100000)
 //!   --high-water BYTES    stop reading from a peer while this much output waits for it
 //!                         (default 32 MiB)
 //!   --write-timeout-ms MS cut off a peer whose output makes no progress for MS ms
@@ -114,7 +114,7 @@ enum Verdict {
 fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut addr: SocketAddr = "127.0.0.1:9001".parse().map_err(invalid)?;
-    let mut max_connections = 10_000;
+    let mut max_connections = 100_000;
     let mut high_water = HIGH_WATER;
     let mut config = Config::default();
     while let Some(arg) = args.next() {
