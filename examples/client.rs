@@ -461,6 +461,13 @@ fn report(ending: &Ending, we_closed: bool, ours: CloseCode) -> i32 {
             eprintln!("client: closed (the server ended TCP without answering our Close: 1006)");
             0
         }
+        Ending::Failed(Error::Timeout("close handshake")) if we_closed => {
+            // The server kept TCP open and never answered: no handshake.
+            eprintln!(
+                "client: error: the server neither answered our Close nor ended TCP within the close timeout"
+            );
+            1
+        }
         Ending::Failed(e) => {
             eprintln!("client: error: connection ended without a close handshake: {e}");
             1

@@ -103,6 +103,10 @@ pub enum Error {
     },
     /// More fragments in one message than [`Config::max_fragments`](field@crate::Config::max_fragments).
     TooManyFragments(usize),
+    /// A message's buffer could not grow by this many bytes: the process
+    /// is out of memory. The connection fails with 1009 (too big to
+    /// process); the process goes on.
+    OutOfMemory(usize),
 
     // ----- Keepalive: close code 1011 -----
     /// A keepalive Ping was not answered within its timeout.
@@ -211,9 +215,10 @@ impl Error {
             | InvalidClosePayload
             | InvalidCloseCode(_) => CloseCode::PROTOCOL_ERROR,
             InvalidUtf8 | InvalidCompressedData(_) => CloseCode::INVALID_PAYLOAD,
-            FrameTooLarge { .. } | MessageTooLarge { .. } | TooManyFragments(_) => {
-                CloseCode::MESSAGE_TOO_BIG
-            }
+            FrameTooLarge { .. }
+            | MessageTooLarge { .. }
+            | TooManyFragments(_)
+            | OutOfMemory(_) => CloseCode::MESSAGE_TOO_BIG,
             PongTimeout => CloseCode::INTERNAL_ERROR,
             _ => return None,
         };
@@ -300,6 +305,7 @@ impl fmt::Display for Error {
                 write!(f, "message of {len} bytes is over the limit of {limit}")
             }
             TooManyFragments(limit) => write!(f, "message has more than {limit} fragments"),
+            OutOfMemory(len) => write!(f, "out of memory growing a message by {len} bytes"),
             PongTimeout => f.write_str("no pong answered the keepalive ping"),
             MalformedHttp(why) => write!(f, "malformed HTTP: {why}"),
             HeadersTooLarge => {

@@ -108,23 +108,28 @@
 //! Under the blocking driver is [`sansio::connection::Connection`], which
 //! does no I/O: the driver feeds it the bytes it read, however they were
 //! split, and writes the bytes it produces. Pongs and the Close echo are
-//! produced by the core itself. An event loop or an embedded target drives
-//! it the same way (`examples/mio_echo.rs` does it with `mio`).
+//! produced by the core itself. Time comes in with every event (`now`, a
+//! [`Duration`](core::time::Duration) since an epoch the driver picks), so
+//! the close timeout starts when the Close goes out or comes in. An event
+//! loop or an embedded target drives it the same way
+//! (`examples/mio_echo.rs` does it with `mio`).
 //!
 //! ```
+//! use std::time::Duration;
 //! use plainws::sansio::connection::{Connection, State};
 //! use plainws::{CloseCode, Config, Message};
 //!
 //! let mut server = Connection::server(Config::default());
 //! let mut out = Vec::new();
+//! let now = Duration::from_secs(1); // the driver's clock
 //!
 //! // A client's masked "Hello" (RFC 6455 §5.7), arriving in two reads.
 //! let hello = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
 //! let mut first = hello[..4].to_vec();
-//! let (used, message) = server.receive(&mut first)?;
+//! let (used, message) = server.receive(&mut first, now)?;
 //! assert_eq!((used, message), (4, None)); // kept in the decoder's state
 //! let mut rest = hello[4..].to_vec();
-//! let (_, message) = server.receive(&mut rest)?;
+//! let (_, message) = server.receive(&mut rest, now)?;
 //! assert_eq!(message, Some(Message::Text("Hello".into())));
 //!
 //! // Answer it: the core encodes, the driver writes.
@@ -134,21 +139,23 @@
 //!
 //! // A masked Ping with an empty payload: the Pong is queued by the core.
 //! let mut ping = [0x89, 0x80, 1, 2, 3, 4];
-//! let (_, message) = server.receive(&mut ping)?;
+//! let (_, message) = server.receive(&mut ping, now)?;
 //! assert_eq!(message, Some(Message::Ping(Vec::new())));
 //! out.clear();
 //! server.take_data_to_send(&mut out);
 //! assert_eq!(out, [0x8a, 0x00]);
 //!
 //! // We close; the client's Close (1000, masked) completes the handshake.
-//! server.close(CloseCode::NORMAL, "")?;
+//! server.close(CloseCode::NORMAL, "", now)?;
 //! assert_eq!(server.state(), State::CloseSent);
+//! // The close timeout started with the Close (5 s by default).
+//! assert_eq!(server.close_deadline(), Some(now + Duration::from_secs(5)));
 //! out.clear();
 //! server.take_data_to_send(&mut out);
 //! assert_eq!(out, [0x88, 0x02, 0x03, 0xe8]);
 //! let key = [9, 8, 7, 6];
 //! let mut close = [0x88, 0x82, 9, 8, 7, 6, 0x03 ^ key[0], 0xe8 ^ key[1]];
-//! let (_, message) = server.receive(&mut close)?;
+//! let (_, message) = server.receive(&mut close, now)?;
 //! assert!(matches!(message, Some(Message::Close(Some(frame))) if frame.code == CloseCode::NORMAL));
 //! assert_eq!(server.state(), State::Closed);
 //! assert!(server.is_finished()); // a server now closes TCP first (§7.1.1)

@@ -671,3 +671,47 @@ fn lab_options_refuse_what_they_cannot_send() {
         assert!(help.contains(option), "{option} missing from:\n{help}");
     }
 }
+
+/// Issue 17, row 4: a server that upgrades, then neither answers the
+/// client's Close nor ends TCP. The client says so and exits 1, every
+/// time (it used to blame a TCP end that never happened, and exit 0).
+#[test]
+fn a_server_that_never_answers_our_close_is_an_error() {
+    use plainws::sansio::handshake::accept_key;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).expect("request");
+            head.push(byte[0]);
+        }
+        let request = plainws::Request::parse(&head, 100).expect("request");
+        let key = request.header("Sec-WebSocket-Key").expect("key");
+        let response = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+            accept_key(key)
+        );
+        stream.write_all(response.as_bytes()).expect("101");
+        // Read and drop everything, the Close included, until the client
+        // ends TCP.
+        let mut sink = [0u8; 1024];
+        while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    });
+    let mut client = Client::start(&[&url]);
+    let started = Instant::now();
+    let (status, stderr) = client.wait();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("neither answered our Close nor ended TCP"),
+        "{stderr}"
+    );
+    // The default close timeout (5 s), started when the Close went out.
+    assert!(
+        started.elapsed() >= Config::default().close_timeout,
+        "{stderr}"
+    );
+    server.join().expect("server");
+}

@@ -2,6 +2,7 @@
 //! was made, and shown a compressed frame's bytes as they go on the wire.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use plainws::sansio::connection::Connection;
 use plainws::sansio::deflate::negotiate::Agreed;
@@ -31,13 +32,16 @@ fn client_frame(text: &str) -> Vec<u8> {
 #[test]
 fn a_tracer_set_on_one_connection_sees_its_frames_from_then_on() {
     let mut conn = Connection::server(Config::default());
-    conn.receive(&mut client_frame("before")).unwrap();
+    conn.receive(&mut client_frame("before"), Duration::ZERO)
+        .unwrap();
     let (tracer, seen) = recording();
     conn.set_tracer(Some(tracer));
-    conn.receive(&mut client_frame("watched")).unwrap();
+    conn.receive(&mut client_frame("watched"), Duration::ZERO)
+        .unwrap();
     conn.send_text("reply").unwrap();
     conn.set_tracer(None);
-    conn.receive(&mut client_frame("after")).unwrap();
+    conn.receive(&mut client_frame("after"), Duration::ZERO)
+        .unwrap();
     conn.send_text("unseen").unwrap();
     let seen = seen.lock().unwrap();
     let frames: Vec<(Direction, &[u8])> = seen.iter().map(|(d, _, p)| (*d, &p[..])).collect();

@@ -181,9 +181,9 @@ pub fn connection(data: &[u8]) {
                 let mut bytes = script.take(len).to_vec();
                 let split = usize::from(script.byte()).min(bytes.len());
                 let (a, b) = bytes.split_at_mut(split);
-                receive_piece(&mut conn, a, &mut wire, deferred, &mut peer);
+                receive_piece(&mut conn, a, &mut wire, deferred, &mut peer, now);
                 if !conn.is_receive_done() {
-                    receive_piece(&mut conn, b, &mut wire, deferred, &mut peer);
+                    receive_piece(&mut conn, b, &mut wire, deferred, &mut peer, now);
                 }
                 continue;
             }
@@ -232,7 +232,7 @@ pub fn connection(data: &[u8]) {
                 let len = usize::from(script.byte());
                 let reason = String::from_utf8_lossy(script.take(len)).into_owned();
                 expected = Expected::Close(code, reason.clone().into_bytes());
-                conn.close(code, &reason)
+                conn.close(code, &reason, now)
             }
             6 => {
                 now += Duration::from_millis(u64::from(script.byte()) * 8);
@@ -249,12 +249,12 @@ pub fn connection(data: &[u8]) {
                 match script.byte() % 3 {
                     0 => {
                         // §7.1.5: an end of stream without a Close is 1006.
-                        let result = conn.receive_eof();
+                        let result = conn.receive_eof(now);
                         assert_eq!(result.is_ok(), wire.close_received, "{result:?}");
                     }
                     1 => {
                         let owed = conn.is_reply_due();
-                        conn.reply_to_close().expect("a reply is never refused");
+                        conn.reply_to_close(now).expect("a reply is never refused");
                         let out = take(&mut conn, &mut wire);
                         assert_eq!(
                             out.iter().filter(|f| f.opcode == 0x8).count(),
@@ -282,7 +282,7 @@ pub fn connection(data: &[u8]) {
     // The handshake completes: once the peer's Close is answered, nothing
     // more goes out.
     if conn.state() == State::CloseReceived {
-        conn.reply_to_close().expect("the reply");
+        conn.reply_to_close(now).expect("the reply");
         let out = take(&mut conn, &mut wire);
         assert!(out.iter().any(|f| f.opcode == 0x8), "the owed Close");
         assert_eq!(conn.state(), State::Closed);
@@ -314,6 +314,7 @@ fn receive_piece(
     wire: &mut Wire,
     deferred: bool,
     peer: &mut Peer,
+    now: Duration,
 ) {
     // The bytes the core takes, as sent (it unmasks them in place).
     let base = peer.stream.len();
@@ -325,7 +326,7 @@ fn receive_piece(
         let close_sent_before = wire.close_sent;
         // After the peer's Close or a failure, bytes are ignored.
         let live = !conn.is_receive_done();
-        let result = conn.receive(&mut piece[at..]);
+        let result = conn.receive(&mut piece[at..], now);
         let out = take(conn, wire);
         match result {
             Ok((used, message)) => {

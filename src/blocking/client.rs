@@ -14,14 +14,11 @@ use std::time::{Duration, Instant};
 use crate::blocking::proxy::{self, ProxySetting};
 use crate::blocking::random::Entropy;
 use crate::blocking::transport::{Transport, write_all};
-use crate::blocking::websocket::{WebSocket, read_head};
+use crate::blocking::websocket::{WebSocket, read_some};
 use crate::error::{Error, Result};
 use crate::sansio::config::Config;
-use crate::sansio::deflate::negotiate::offer;
-use crate::sansio::frame::Role;
-use crate::sansio::handshake::client::{check_response_with, request};
-use crate::sansio::handshake::encode_key;
-use crate::sansio::handshake::http::{HeadReader, is_token};
+use crate::sansio::handshake::connecting::ClientHandshake;
+use crate::sansio::handshake::http::is_token;
 use crate::sansio::url::Url;
 
 /// Headers the handshake writes itself; an extra header may not repeat them.
@@ -281,46 +278,39 @@ fn handshake(
     let deadline = Instant::now() + config.handshake_timeout;
     let deadline = connect_deadline.map_or(deadline, |d| d.min(deadline));
     // §4.1 item 7: "a nonce consisting of a randomly selected 16-byte
-    // value", "selected randomly for each connection".
-    let key = encode_key(Entropy::new().nonce());
-    // RFC 7692 §5: offer permessage-deflate when it is configured.
-    let mut headers = options.headers.clone();
-    if let Some(compression) = &config.compression {
-        headers.push(("Sec-WebSocket-Extensions".into(), offer(compression)));
-    }
-    let head = request(
-        &url.host_header(),
-        &url.resource,
-        &key,
+    // value", "selected randomly for each connection". The sequence
+    // (request, checks, compression, Connection) is the core's.
+    let mut handshake = ClientHandshake::new(
+        config,
+        Box::new(Entropy::new()),
+        Entropy::new().nonce(),
+        (&url.host_header(), &url.resource),
         &options.protocols,
-        &headers,
+        &options.headers,
     );
-    write_all(stream.as_ref(), &head)?;
-    let mut response = HeadReader::new(config.max_handshake_bytes);
-    match read_head(stream.as_ref(), &mut response, deadline) {
-        Ok(()) => {}
-        Err(Error::AbnormalClosure) => {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the server closed the connection before answering the handshake",
-            )));
+    write_all(stream.as_ref(), handshake.request())?;
+    let mut chunk = vec![0u8; 4096];
+    let connected = loop {
+        let want = chunk.len().min(handshake.room());
+        let n = match read_some(stream.as_ref(), &mut chunk[..want], deadline) {
+            Ok(n) => n,
+            Err(Error::AbnormalClosure) => {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection before answering the handshake",
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(connected) = handshake.receive(&chunk[..n])? {
+            break connected;
         }
-        Err(e) => return Err(e),
-    }
-    let accepted = check_response_with(
-        response.head().unwrap_or_default(),
-        config.max_headers,
-        &key,
-        &options.protocols,
-        config.compression.as_ref(),
-    )?;
+    };
     WebSocket::from_upgraded(
         stream,
-        Role::Client,
-        config,
-        response.rest(),
-        accepted.protocol,
-        accepted.compression,
+        connected.connection,
+        &connected.leftover,
+        connected.protocol,
     )
 }
 

@@ -11,7 +11,7 @@
 
 use std::io;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::blocking::close_watch;
 use crate::blocking::sender::Sender;
@@ -93,7 +93,8 @@ impl Receiver {
             if self.start < self.end {
                 let outcome = {
                     let mut core = self.shared.lock_core()?;
-                    core.conn.receive(&mut self.buf[self.start..self.end])
+                    core.conn
+                        .receive(&mut self.buf[self.start..self.end], now())
                 };
                 match outcome {
                     Ok((used, message)) => {
@@ -134,7 +135,7 @@ impl Receiver {
             .shared
             .lock_core()?
             .conn
-            .finish_direct_read(direct, filled);
+            .finish_direct_read(direct, filled, now());
         ready?;
         match outcome {
             Ok(message) => Ok(message),
@@ -170,10 +171,7 @@ impl Receiver {
                 // The reply waits for the application's last handle, at
                 // most the close timeout.
                 self.shared.mark_finished();
-                close_watch::watch(
-                    &self.shared,
-                    Instant::now() + self.shared.config.close_timeout,
-                );
+                close_watch::watch(&self.shared, self.shared.close_deadline());
             }
         }
         Ok(message)
@@ -233,6 +231,9 @@ impl Receiver {
         self.batching = false;
         if let Ok(mut core) = self.shared.lock_core() {
             core.batching = false;
+            // This half reads no more: the transport ends by the core's
+            // rule for a finished connection.
+            core.conn.stop_receiving();
         }
         self.shared.end_transport();
         error
@@ -301,14 +302,11 @@ impl Receiver {
                     self.on_quiet()?;
                 }
                 Err(e) => {
-                    let closed_by_us = self.shared.close_sent();
-                    // A shutdown by the close watchdog reads as a reset on
-                    // some systems: report the timeout, not the symptom.
-                    return Err(self.abort(if closed_by_us {
-                        Error::Timeout("close handshake")
-                    } else {
-                        Error::Io(e)
-                    }));
+                    // A shutdown by the close watchdog at the core's close
+                    // deadline reads as a reset on some systems: report the
+                    // timeout, not the symptom.
+                    let error = self.close_timed_out().unwrap_or(Error::Io(e));
+                    return Err(self.abort(error));
                 }
             }
         }
@@ -319,20 +317,15 @@ impl Receiver {
     /// reading, so what other threads send still goes out, and the
     /// transport closes when the last handle is dropped.
     ///
-    /// After our Close, an end of stream at or past the close deadline is
-    /// the close watchdog shutting the socket down: that reports
-    /// `Timeout("close handshake")`, as a read timing out at the same
-    /// deadline does, whichever of the two happens first.
+    /// After our Close, an end of stream at or past the core's close
+    /// deadline is the close watchdog shutting the socket down: the core
+    /// reports `Timeout("close handshake")`, as a read timing out at the
+    /// same deadline does, whichever of the two happens first.
     fn on_eof(&mut self) -> Error {
         self.finished = true;
         self.release_buffer();
         let outcome = match self.shared.lock_core() {
-            // Past our close deadline the core's timer gives the timeout.
-            Ok(mut core) if matches!(core.conn.state(), State::CloseSent) => core
-                .conn
-                .handle_timeout(now())
-                .and_then(|()| core.conn.receive_eof()),
-            Ok(mut core) => core.conn.receive_eof(),
+            Ok(mut core) => core.conn.receive_eof(now()),
             Err(e) => Err(e),
         };
         self.shared.mark_finished();
@@ -355,6 +348,16 @@ impl Receiver {
         let now = now();
         let deadline = self.shared.lock_core()?.conn.poll_timeout(now);
         Ok(deadline.map(|d| d.saturating_sub(now).max(Duration::from_millis(1))))
+    }
+
+    /// After our Close, the timeout the core reports if its close deadline
+    /// has passed (a watchdog ended the transport at that deadline).
+    fn close_timed_out(&self) -> Option<Error> {
+        let mut core = self.shared.lock_core().ok()?;
+        if core.conn.state() != State::CloseSent {
+            return None;
+        }
+        core.conn.handle_timeout(now()).err()
     }
 
     /// A read timed out: the core's timers run (a keepalive Ping, a late

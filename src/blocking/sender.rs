@@ -10,10 +10,10 @@
 //! [`Connection`]: crate::sansio::connection::Connection
 
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::blocking::close_watch;
-use crate::blocking::shared::Shared;
+use crate::blocking::shared::{Shared, now};
 use crate::error::Result;
 use crate::sansio::close::CloseCode;
 use crate::sansio::frame::Opcode;
@@ -169,17 +169,15 @@ impl Sender {
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
         let was_reply = self.shared.is_reply_due();
         self.shared
-            .send(false, false, |conn| conn.close(code, reason))?;
+            .send(false, false, |conn| conn.close(code, reason, now()))?;
         if was_reply {
             // Both Closes have crossed: nothing more to wait for.
             if self.shared.is_finished() {
                 self.shared.end_transport();
             }
         } else {
-            close_watch::watch(
-                &self.shared,
-                Instant::now() + self.shared.config.close_timeout,
-            );
+            // The core's deadline, which started when the Close was sent.
+            close_watch::watch(&self.shared, self.shared.close_deadline());
         }
         Ok(())
     }
@@ -188,10 +186,7 @@ impl Sender {
     /// `Shared::close_within`), then watches the close handshake.
     pub(crate) fn close_within(&self, code: CloseCode, reason: &str, budget: Duration) {
         if self.shared.close_within(code, reason, budget) {
-            close_watch::watch(
-                &self.shared,
-                Instant::now() + self.shared.config.close_timeout,
-            );
+            close_watch::watch(&self.shared, self.shared.close_deadline());
         }
     }
 

@@ -38,8 +38,7 @@ use crate::blocking::transport::Transport;
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
-use crate::sansio::connection::{Connection, MaskSource, State};
-use crate::sansio::deflate::negotiate::Agreed;
+use crate::sansio::connection::{Connection, MaskSource, State, TransportEnd};
 use crate::sansio::frame::{Opcode, Role};
 
 /// Unmasked payloads this large go out as one vectored write of header
@@ -53,11 +52,21 @@ pub(crate) const BATCH_MAX: usize = 64 << 10;
 /// to close after the close handshake.
 const DRAIN_LIMIT: usize = 1 << 20;
 
+/// The driver's epoch: the first time the clock was read.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
 /// The driver's clock: time since the first connection of the process,
 /// as the core counts it.
 pub(crate) fn now() -> Duration {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    EPOCH.get_or_init(Instant::now).elapsed()
+    epoch().elapsed()
+}
+
+/// The instant a core time stands for.
+pub(crate) fn instant_at(time: Duration) -> Instant {
+    epoch() + time
 }
 
 /// The core, and who holds its data channel.
@@ -112,20 +121,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(
-        stream: Arc<dyn Transport>,
-        role: Role,
-        config: Config,
-        compression: Option<&Agreed>,
-    ) -> io::Result<Arc<Shared>> {
+    /// The shared state of `conn`'s connection over `stream`.
+    pub(crate) fn new(stream: Arc<dyn Transport>, conn: Connection) -> io::Result<Arc<Shared>> {
+        let config = conn.config().clone();
+        let role = conn.role();
+        let compresses = conn.compresses();
         stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
-        let mut conn = match role {
-            Role::Server => Connection::server(config.clone()),
-            Role::Client => Connection::client(config.clone(), Box::new(Entropy::new())),
-        };
-        if let Some(agreed) = compression {
-            conn.enable_compression(agreed);
-        }
         Ok(Arc::new_cyclic(|this| Shared {
             core: Mutex::new(Core {
                 conn,
@@ -145,7 +146,7 @@ impl Shared {
             ended: AtomicBool::new(false),
             flush_scheduled: AtomicBool::new(false),
             this: this.clone(),
-            compresses: compression.is_some(),
+            compresses,
         }))
     }
 
@@ -413,19 +414,30 @@ impl Shared {
     }
 
     /// Ends the transport after the close handshake or a failure (RFC 6455
-    /// §7.1.1): what is encoded goes out, the server closes TCP first, and
-    /// the peer's remaining bytes are read and dropped until its end of
-    /// stream (bounded by the close timeout), so that closing does not
-    /// reset the connection under data the peer has yet to read.
+    /// §7.1.1, as the core's `transport_end` rules it): what is encoded
+    /// goes out, the server closes TCP first, and the peer's remaining
+    /// bytes are read and dropped until its end of stream (bounded by the
+    /// core's close deadline), so that closing does not reset the
+    /// connection under data the peer has yet to read.
     pub(crate) fn end_transport(&self) {
         if self.ended.swap(true, Ordering::SeqCst) {
             return;
         }
         let _ = self.flush();
-        if self.role == Role::Server {
-            let _ = self.stream.shutdown(Shutdown::Write);
+        // Who ends TCP first and how long to linger is the core's rule.
+        let end = self
+            .lock_core()
+            .map_or(TransportEnd::Close, |core| core.conn.transport_end());
+        match end {
+            TransportEnd::EndWritingFirst { deadline } => {
+                let _ = self.stream.shutdown(Shutdown::Write);
+                drain_until_eof(self.stream.as_ref(), instant_at(deadline));
+            }
+            TransportEnd::AwaitEof { deadline } => {
+                drain_until_eof(self.stream.as_ref(), instant_at(deadline));
+            }
+            TransportEnd::Open | TransportEnd::Close => {}
         }
-        drain_until_eof(self.stream.as_ref(), self.config.close_timeout);
         self.shutdown();
         self.mark_finished();
         close_watch::finished();
@@ -437,7 +449,7 @@ impl Shared {
     pub(crate) fn on_close_deadline(&self) {
         if let Ok(mut writer) = self.writer.try_lock() {
             if let Ok(mut core) = self.core.lock() {
-                let _ = core.conn.reply_to_close();
+                let _ = core.conn.reply_to_close(now());
                 if !writer.failed {
                     core.conn.take_data_to_send(&mut writer.buf);
                 }
@@ -482,7 +494,7 @@ impl Shared {
         }
         let closed = match self.core.lock() {
             Ok(mut core) => {
-                let closed = core.conn.close(code, reason).is_ok();
+                let closed = core.conn.close(code, reason, now()).is_ok();
                 core.conn.take_data_to_send(&mut writer.buf);
                 closed
             }
@@ -503,6 +515,17 @@ impl Shared {
         closed && self.check_write(&mut writer, written).is_ok()
     }
 
+    /// When the close handshake gives up on the peer: the core's deadline
+    /// (one clock per connection), or `close_timeout` from now if the
+    /// handshake has not begun.
+    pub(crate) fn close_deadline(&self) -> Instant {
+        let deadline = self
+            .lock_core()
+            .ok()
+            .and_then(|core| core.conn.close_deadline());
+        deadline.map_or_else(|| Instant::now() + self.config.close_timeout, instant_at)
+    }
+
     /// Whether a Close reply is owed to the peer.
     pub(crate) fn is_reply_due(&self) -> bool {
         self.core.lock().is_ok_and(|core| core.conn.is_reply_due())
@@ -519,7 +542,7 @@ impl Drop for Shared {
         let (reply_sent, pending) = match self.core.get_mut() {
             Ok(core) => {
                 let owed = core.conn.is_reply_due();
-                let _ = core.conn.reply_to_close();
+                let _ = core.conn.reply_to_close(now());
                 (owed, !core.conn.data_to_send().is_empty())
             }
             Err(_) => (false, false),
@@ -598,9 +621,8 @@ fn write_all_vectored(
 }
 
 /// Reads and drops the peer's bytes until its end of stream, at most
-/// `timeout` and [`DRAIN_LIMIT`] bytes.
-fn drain_until_eof(stream: &dyn Transport, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
+/// until `deadline` and [`DRAIN_LIMIT`] bytes.
+fn drain_until_eof(stream: &dyn Transport, deadline: Instant) {
     let mut scratch = [0u8; 1024];
     let mut drained = 0;
     while drained < DRAIN_LIMIT {

@@ -11,12 +11,9 @@ use crate::blocking::transport::{Transport, write_all};
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
-use crate::sansio::deflate::negotiate::Agreed;
-use crate::sansio::frame::Role;
-use crate::sansio::handshake::http::HeadReader;
-use crate::sansio::handshake::server::{
-    Accept, Request, Response, negotiate_compression, switching_protocols,
-};
+use crate::sansio::connection::Connection;
+use crate::sansio::handshake::accepting::{Refusal, ServerHandshake};
+use crate::sansio::handshake::server::{Accept, Request, Response};
 use crate::sansio::message::Message;
 
 /// How long a refused client gets to read our answer before the socket closes.
@@ -35,18 +32,17 @@ pub struct WebSocket {
 }
 
 impl WebSocket {
-    /// Wraps a stream whose opening handshake is done. `leftover` holds the
-    /// bytes that arrived after the handshake (the peer's first frames).
+    /// Wraps a stream whose opening handshake is done, and the core's
+    /// connection for it. `leftover` holds the bytes that arrived after
+    /// the handshake (the peer's first frames).
     pub(crate) fn from_upgraded(
         stream: Arc<dyn Transport>,
-        role: Role,
-        config: Config,
+        conn: Connection,
         leftover: &[u8],
         protocol: Option<String>,
-        compression: Option<Agreed>,
     ) -> Result<WebSocket> {
         stream.set_read_timeout(None)?;
-        let shared = Shared::new(Arc::clone(&stream), role, config, compression.as_ref())?;
+        let shared = Shared::new(Arc::clone(&stream), conn)?;
         let receiver = Receiver::new(stream, Arc::clone(&shared), leftover);
         Ok(WebSocket {
             sender: Sender::new(shared),
@@ -212,97 +208,70 @@ where
     stream.set_nodelay()?;
     stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
     let deadline = Instant::now() + config.handshake_timeout;
-    let mut head = HeadReader::new(config.max_handshake_bytes);
-    let outcome =
-        read_request(stream.as_ref(), &mut head, deadline, config.max_headers).map(|request| {
-            let accepted = on_request(&request);
-            (request, accepted)
-        });
-    let (request, accepted) = match outcome {
-        Ok(parts) => parts,
-        Err(Error::Io(e)) => return Err(Error::Io(e)),
-        Err(e @ (Error::Timeout(_) | Error::AbnormalClosure)) => return Err(e),
-        Err(e) => return Err(refuse(stream.as_ref(), &Response::for_error(&e), e)),
+    // The sequence is the core's (parse, decide, check, negotiate, 101):
+    // this driver only reads the request and writes the answer.
+    let mut handshake = ServerHandshake::new(config);
+    let request = match read_request(stream.as_ref(), &mut handshake, deadline) {
+        Ok(request) => request,
+        Err(Ok(e)) => return Err(e),
+        Err(Err(refusal)) => return Err(refuse_with(stream.as_ref(), refusal)),
     };
-    let accept = match accepted {
-        Ok(accept) => accept,
-        Err(response) => {
-            let status = response.status;
-            return Err(refuse(stream.as_ref(), &response, Error::Rejected(status)));
-        }
+    let decision = on_request(&request);
+    let upgrade = match handshake.accept(&request, decision) {
+        Ok(upgrade) => upgrade,
+        Err(refusal) => return Err(refuse_with(stream.as_ref(), refusal)),
     };
-    let accept_value = match request.check_upgrade() {
-        Ok(value) => value,
-        Err(e) => {
-            let mut response = Response::for_error(&e);
-            // RFC 9110 §9.3.2: the answer to HEAD carries no content.
-            if request.method() == "HEAD" {
-                response = response.without_body();
-            }
-            return Err(refuse(stream.as_ref(), &response, e));
-        }
-    };
-    // RFC 7692 §5: accept a permessage-deflate offer, or leave it out.
-    let mut accept = accept;
-    let compression = match negotiate_compression(&request, config.compression.as_ref(), &accept) {
-        Ok(compression) => compression,
-        Err(e) => return Err(refuse(stream.as_ref(), &Response::for_error(&e), e)),
-    };
-    if let Some(accepted) = &compression {
-        accept.headers.push((
-            "Sec-WebSocket-Extensions".to_owned(),
-            accepted.response.clone(),
-        ));
-    }
-    write_all(
-        stream.as_ref(),
-        &switching_protocols(&request, &accept_value, &accept),
-    )?;
-    let protocol = accept
-        .protocol
-        .filter(|chosen| request.protocols().any(|offered| offered == chosen));
+    write_all(stream.as_ref(), &upgrade.response)?;
     WebSocket::from_upgraded(
         stream,
-        Role::Server,
-        config,
-        head.rest(),
-        protocol,
-        compression.map(|accepted| accepted.agreed),
+        upgrade.connection,
+        &upgrade.leftover,
+        upgrade.protocol,
     )
 }
 
-/// Reads until the request head is complete and parses it.
+/// Reads until the request head is complete: the request, or the
+/// refusal to send (`Err(Err(_))`), or an error that ends the connection
+/// without an answer (`Err(Ok(_))`: the peer left, the deadline passed).
 fn read_request(
     stream: &dyn Transport,
-    head: &mut HeadReader,
+    handshake: &mut ServerHandshake,
     deadline: Instant,
-    max_headers: usize,
-) -> Result<Request> {
-    read_head(stream, head, deadline)?;
-    Request::parse(head.head().unwrap_or_default(), max_headers)
-}
-
-/// Reads until `head` holds a complete message head (a request or a
-/// response), within one deadline for the whole head: a peer sending a
-/// byte at a time is cut off at the deadline, not kept alive by each byte.
-pub(crate) fn read_head(
-    stream: &dyn Transport,
-    head: &mut HeadReader,
-    deadline: Instant,
-) -> Result<()> {
+) -> std::result::Result<Request, std::result::Result<Error, Refusal>> {
     // On the heap: a connection thread's stack pages, once touched, stay
     // resident for as long as it lives.
     let mut chunk = vec![0u8; 4096];
+    loop {
+        let want = chunk.len().min(handshake.room());
+        let n = read_some(stream, &mut chunk[..want], deadline).map_err(Ok)?;
+        if let Some(request) = handshake.receive(&chunk[..n]).map_err(Err)? {
+            return Ok(request);
+        }
+    }
+}
+
+/// Sends a refusal (see [`refuse`]) and returns its error.
+fn refuse_with(stream: &dyn Transport, refusal: Refusal) -> Error {
+    refuse(stream, &refusal.response, refusal.error)
+}
+
+/// One read of the opening handshake, within its deadline: at least one
+/// byte, or the end of stream (`AbnormalClosure`), or the deadline
+/// (`Timeout("opening handshake")`).
+pub(crate) fn read_some(
+    stream: &dyn Transport,
+    chunk: &mut [u8],
+    deadline: Instant,
+) -> Result<usize> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(Error::Timeout("opening handshake"));
         }
         stream.set_read_timeout(Some(left))?;
-        let want = chunk.len().min(head.room());
-        let n = match stream.read(&mut chunk[..want]) {
-            Ok(0) => return Err(Error::AbnormalClosure),
-            Ok(n) => n,
+        return match stream.read(chunk) {
+            Ok(0) => Err(Error::AbnormalClosure),
+            Ok(n) => Ok(n),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e)
                 if matches!(
@@ -310,13 +279,10 @@ pub(crate) fn read_head(
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                return Err(Error::Timeout("opening handshake"));
+                Err(Error::Timeout("opening handshake"))
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => Err(e.into()),
         };
-        if head.push(&chunk[..n])?.is_some() {
-            return Ok(());
-        }
     }
 }
 

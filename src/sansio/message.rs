@@ -147,6 +147,7 @@ impl MessageAssembler {
             return Ok(None);
         };
         if frame.opcode.is_control() {
+            // At most 125 bytes (§5.5), checked at the header.
             self.control.extend_from_slice(data);
             if !frame_end {
                 return Ok(None);
@@ -161,12 +162,22 @@ impl MessageAssembler {
         }
         match self.partial {
             _ if self.compressed => self.inflate_piece(data, frame_end && frame.fin)?,
-            Partial::Text => self
-                .utf8
-                .feed(data, &mut self.text)
-                .map_err(|_| Error::InvalidUtf8)?,
+            Partial::Text => {
+                // Memory follows the bytes received, never the length a
+                // header announced; a failed allocation fails this
+                // connection (1009), not the process.
+                self.text
+                    .try_reserve(data.len())
+                    .map_err(|_| Error::OutOfMemory(data.len()))?;
+                self.utf8
+                    .feed(data, &mut self.text)
+                    .map_err(|_| Error::InvalidUtf8)?
+            }
             Partial::Binary if !data.is_empty() => {
                 self.drop_spare();
+                self.binary
+                    .try_reserve(data.len())
+                    .map_err(|_| Error::OutOfMemory(data.len()))?;
                 self.binary.extend_from_slice(data);
             }
             Partial::Binary => {}
@@ -221,6 +232,9 @@ impl MessageAssembler {
                 if last {
                     inflater.finish_message(&mut self.inflated, limit)?;
                 }
+                self.text
+                    .try_reserve(self.inflated.len())
+                    .map_err(|_| Error::OutOfMemory(self.inflated.len()))?;
                 self.utf8
                     .feed(&self.inflated, &mut self.text)
                     .map_err(|_| Error::InvalidUtf8)?;

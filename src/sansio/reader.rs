@@ -148,12 +148,19 @@ impl MessageReader {
     /// When the next bytes of the stream are the payload of a binary frame
     /// with at least `min` bytes still to come, lends out the message's
     /// buffer with room for up to `max` of them, so that a driver reads
-    /// them straight where they belong: no copy from a read buffer, and the
-    /// buffer reserved once for the rest of the frame (whose length already
-    /// passed the limits at its header) instead of growing step by step.
-    /// Give it back with [`end_direct_read`](Self::end_direct_read) before
-    /// anything else is fed. `None` when tracing, for text (validated
-    /// piece by piece as it is copied), or when less remains.
+    /// them straight where they belong, with no copy from a read buffer.
+    /// `None` when tracing, for text (validated piece by piece as it is
+    /// copied), or when less remains. Give it back with
+    /// [`end_direct_read`](Self::end_direct_read) before anything else is
+    /// fed.
+    ///
+    /// Memory follows the bytes: the room lent is at most `max` past what
+    /// the message holds, whatever length the frame's header announced,
+    /// and the buffer grows as a `Vec` does (at most doubling what was
+    /// received), so 14 bytes of header cannot make it reserve 16 MiB.
+    /// When the room cannot be allocated this returns `None`: the bytes
+    /// then go through [`read`](Self::read), whose failed allocation is
+    /// [`Error::OutOfMemory`](crate::Error::OutOfMemory) (1009).
     pub fn begin_direct_read(&mut self, min: usize, max: usize) -> Option<DirectRead> {
         if self.trace.is_some() {
             return None;
@@ -164,13 +171,12 @@ impl MessageReader {
         }
         let (mut buf, start) = self.assembler.lend_binary()?;
         let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(max);
-        if buf.capacity() < start + want {
-            // Room for the rest of the frame at once (its length passed the
-            // limits at the header): no growth step by step.
-            let rest = usize::try_from(remaining).unwrap_or(usize::MAX);
-            buf.reserve((start + rest).saturating_sub(buf.len()));
-        }
         if buf.len() < start + want {
+            let grow = start + want - buf.len();
+            if buf.try_reserve(grow).is_err() {
+                let _ = self.assembler.return_binary(buf, start, false);
+                return None;
+            }
             // Zeroed once: room left unfilled is kept for the next loan.
             buf.resize(start + want, 0);
         }

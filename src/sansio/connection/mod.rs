@@ -11,10 +11,14 @@
 //!   (masked with keys from the driver's [`MaskSource`] on a client) into
 //!   one buffer, taken with
 //!   [`take_data_to_send`](Connection::take_data_to_send);
-//! - **time in, deadlines out**: [`poll_timeout`](Connection::poll_timeout)
-//!   and [`handle_timeout`](Connection::handle_timeout) run the close
+//! - **time in, deadlines out**: every event comes with its time `now`
+//!   (`receive`, `receive_eof`, `close`, `reply_to_close`), so a timer
+//!   starts when its event happens, whichever thread reports it;
+//!   [`poll_timeout`](Connection::poll_timeout) gives the next deadline and
+//!   [`handle_timeout`](Connection::handle_timeout) runs the close
 //!   timeout, the idle timeout and keepalive pings. The core never reads a
-//!   clock: time is a [`Duration`] since an epoch the driver picks.
+//!   clock: time is a [`Duration`] since an epoch the driver picks, one
+//!   clock per connection.
 //!
 //! A driver only moves bytes and time: it reads from its transport into a
 //! buffer, feeds the buffer to `receive`, writes what `take_data_to_send`
@@ -22,13 +26,15 @@
 //! [`is_finished`](Connection::is_finished) says so.
 //!
 //! ```
+//! use std::time::Duration;
 //! use plainws::sansio::connection::Connection;
 //! use plainws::{Config, Message};
 //!
 //! let mut server = Connection::server(Config::default());
+//! let now = Duration::ZERO; // the driver's clock
 //! // A masked "Hello" from a client (RFC 6455 §5.7).
 //! let mut input = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
-//! let (used, message) = server.receive(&mut input)?;
+//! let (used, message) = server.receive(&mut input, now)?;
 //! assert_eq!(used, input.len());
 //! assert_eq!(message, Some(Message::Text("Hello".into())));
 //! server.send_text("Hello")?;
@@ -40,6 +46,7 @@
 
 mod send;
 mod timers;
+mod transport_end;
 
 #[cfg(test)]
 mod tests;
@@ -61,6 +68,7 @@ use crate::sansio::reader::{DirectRead, MessageReader};
 
 pub use send::FrameHead;
 use timers::Timers;
+pub use transport_end::TransportEnd;
 
 /// Payloads with at least this much still to come are read straight into
 /// the message ([`Connection::direct_read`]).
@@ -120,6 +128,8 @@ pub struct Connection {
     eof: bool,
     /// The transport is gone or the close handshake timed out.
     aborted: bool,
+    /// The driver reads no more (see [`Connection::stop_receiving`]).
+    stopped: bool,
     timers: Timers,
 }
 
@@ -167,6 +177,7 @@ impl Connection {
             failed: false,
             eof: false,
             aborted: false,
+            stopped: false,
         }
     }
 
@@ -223,7 +234,8 @@ impl Connection {
 
     /// Where the close handshake stands.
     pub fn state(&self) -> State {
-        if self.aborted || self.failed || (self.close_sent && (self.close_received || self.eof)) {
+        let done = self.close_received || self.eof || self.stopped;
+        if self.aborted || self.failed || (self.close_sent && done) {
             State::Closed
         } else if self.close_sent {
             State::CloseSent
@@ -234,24 +246,22 @@ impl Connection {
         }
     }
 
-    /// Whether the protocol is done with the transport: once the bytes of
-    /// [`take_data_to_send`](Self::take_data_to_send) are written, the
-    /// driver closes it. A client whose close handshake ended normally
-    /// first waits for the server to close TCP (RFC 6455 §7.1.1), until
-    /// [`awaits_eof`](Self::awaits_eof) turns false or the deadline of
-    /// [`poll_timeout`](Self::poll_timeout) passes.
+    /// Whether the protocol is done with the transport: the close
+    /// handshake is complete, the connection failed, or the transport is
+    /// gone. How the transport then ends (who closes TCP first, how long
+    /// to linger) is [`transport_end`](Self::transport_end)'s answer.
     pub fn is_finished(&self) -> bool {
         self.aborted
             || self.failed
+            || self.stopped
             || (self.close_sent && self.close_received)
             || (self.eof && self.close_sent)
     }
 
-    /// Whether the peer's end of stream is still awaited before the
-    /// transport is closed: a client after a clean close handshake
-    /// (§7.1.1: "the server SHOULD close the underlying TCP connection
-    /// first").
-    pub fn awaits_eof(&self) -> bool {
+    /// A client after a clean close handshake, still waiting for the
+    /// server to end TCP (§7.1.1): past the close deadline, that is a
+    /// timeout.
+    fn awaits_eof(&self) -> bool {
         self.role == Role::Client
             && self.close_sent
             && self.close_received
@@ -262,7 +272,16 @@ impl Connection {
     /// Whether nothing more will be received: the peer's Close arrived, its
     /// stream ended, or the connection failed.
     pub fn is_receive_done(&self) -> bool {
-        self.close_received || self.failed || self.eof || self.aborted
+        self.close_received || self.failed || self.eof || self.aborted || self.stopped
+    }
+
+    /// Reports that the driver will read no more frames before it ends the
+    /// transport (its reader returned an error to the application: an
+    /// idle timeout, say, whose Close the peer is not waited for). The
+    /// connection is then finished: what is queued still goes out, and
+    /// [`transport_end`](Self::transport_end) says how the transport ends.
+    pub fn stop_receiving(&mut self) {
+        self.stopped = true;
     }
 
     /// Feeds bytes from the peer; returns how many were used and the next
@@ -275,12 +294,15 @@ impl Connection {
     /// the connection: the Close with its code is queued (RFC 6455 §7.1.7)
     /// and the error returned. Bytes after the peer's Close, or after a
     /// failure, are ignored (§5.5.1).
-    pub fn receive(&mut self, input: &mut [u8]) -> Result<(usize, Option<Message>)> {
+    ///
+    /// `now` is when the bytes arrived: the idle and keepalive clocks
+    /// restart, and a Close in them starts the close timeout.
+    pub fn receive(&mut self, input: &mut [u8], now: Duration) -> Result<(usize, Option<Message>)> {
         if self.is_receive_done() {
             return Ok((input.len(), None));
         }
         if !input.is_empty() {
-            self.timers.on_activity();
+            self.timers.on_activity(now);
         }
         let outcome = match self.config.tracer.clone() {
             Some(tracer) => self.reader.read_traced(input, &mut |frame| {
@@ -292,16 +314,16 @@ impl Connection {
         };
         match outcome {
             Ok((used, Some(message))) => {
-                self.on_message(&message);
+                self.on_message(&message, now);
                 Ok((used, Some(message)))
             }
             Ok((used, None)) => Ok((used, None)),
-            Err(error) => Err(self.fail(error)),
+            Err(error) => Err(self.fail(error, now)),
         }
     }
 
     /// Acts on a received message as the protocol requires.
-    fn on_message(&mut self, message: &Message) {
+    fn on_message(&mut self, message: &Message, now: Duration) {
         match message {
             // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a
             // Pong frame in response, unless it already received a Close
@@ -310,7 +332,7 @@ impl Connection {
             Message::Pong(_) => self.timers.on_pong(),
             Message::Close(frame) => {
                 self.close_received = true;
-                self.timers.on_close_step();
+                self.timers.on_close_step(now);
                 if self.close_sent {
                     return;
                 }
@@ -323,7 +345,7 @@ impl Connection {
                 if self.defer_reply {
                     self.reply_due = Some(echo);
                 } else {
-                    self.queue_close(echo.as_ref());
+                    self.queue_close(echo.as_ref(), now);
                 }
             }
             Message::Text(_) | Message::Binary(_) => {}
@@ -332,11 +354,11 @@ impl Connection {
 
     /// Fails the connection for the peer's violation (RFC 6455 §7.1.7): a
     /// Close with the violation's code, then nothing more.
-    fn fail(&mut self, error: Error) -> Error {
+    fn fail(&mut self, error: Error, now: Duration) -> Error {
         if !self.close_sent {
             if let Some(code) = error.close_code() {
                 let reason = error.to_string();
-                self.queue_close(Some(&CloseFrame::new(code, &reason)));
+                self.queue_close(Some(&CloseFrame::new(code, &reason)), now);
             }
         }
         self.failed = true;
@@ -345,11 +367,14 @@ impl Connection {
 
     /// When the next bytes of the stream are a large binary payload (64 KiB
     /// or more still to come), a buffer to read them straight into, so
-    /// that they are neither copied from a read buffer nor moved as the
-    /// message grows (see [`MessageReader::begin_direct_read`]). The driver
-    /// reads into [`DirectRead::space`], then hands it back with
-    /// [`finish_direct_read`](Self::finish_direct_read) before calling
-    /// anything else that receives.
+    /// that they are not copied from a read buffer (see
+    /// [`MessageReader::begin_direct_read`]). The space lent is at most
+    /// 256 KiB past what the message holds, whatever length the frame
+    /// announced: memory follows the bytes received. `None` also when
+    /// that room cannot be allocated (`receive` then fails the connection
+    /// with 1009). The driver reads into [`DirectRead::space`], then hands
+    /// it back with [`finish_direct_read`](Self::finish_direct_read)
+    /// before calling anything else that receives.
     pub fn direct_read(&mut self) -> Option<DirectRead> {
         if self.is_receive_done() {
             return None;
@@ -359,32 +384,43 @@ impl Connection {
     }
 
     /// Takes back a [`direct_read`](Self::direct_read) buffer with `filled`
-    /// bytes read into its space; as [`receive`](Self::receive) for them.
+    /// bytes read into its space at `now`; as [`receive`](Self::receive)
+    /// for them.
     pub fn finish_direct_read(
         &mut self,
         read: DirectRead,
         filled: usize,
+        now: Duration,
     ) -> Result<Option<Message>> {
         if filled > 0 {
-            self.timers.on_activity();
+            self.timers.on_activity(now);
         }
         match self.reader.end_direct_read(read, filled) {
             Ok(Some(message)) => {
-                self.on_message(&message);
+                self.on_message(&message, now);
                 Ok(Some(message))
             }
             Ok(None) => Ok(None),
-            Err(error) => Err(self.fail(error)),
+            Err(error) => Err(self.fail(error, now)),
         }
     }
 
-    /// Reports that the peer's byte stream ended. Returns
+    /// Reports that the peer's byte stream ended at `now`. Returns
     /// `Error::AbnormalClosure` (close code 1006, §7.1.5) unless the peer's
-    /// Close came first. What other threads already handed over may still
-    /// be sent: the peer may only have closed its writing half.
-    pub fn receive_eof(&mut self) -> Result<()> {
+    /// Close came first, or [`Error::Timeout`]`("close handshake")` when
+    /// our Close was sent and `now` is past its deadline (the driver gave
+    /// up on the peer and ended the transport itself). What other threads
+    /// already handed over may still be sent: the peer may only have
+    /// closed its writing half.
+    pub fn receive_eof(&mut self, now: Duration) -> Result<()> {
+        if self.close_sent && !self.close_received && !self.aborted {
+            if let Err(timeout) = self.handle_timeout(now) {
+                self.eof = true;
+                return Err(timeout);
+            }
+        }
         self.eof = true;
-        self.timers.on_close_step();
+        self.timers.on_close_step(now);
         if self.close_received {
             Ok(())
         } else {
@@ -400,6 +436,10 @@ impl Connection {
     }
 
     /// Moves every encoded byte waiting to go out to the end of `into`.
+    /// When `into` is empty the two buffers are swapped: the output's
+    /// memory goes with its bytes, and `into`'s (a driver's cleared write
+    /// buffer) comes back for the next frames, so neither side holds a
+    /// large buffer for long.
     pub fn take_data_to_send(&mut self, into: &mut Vec<u8>) {
         if into.is_empty() {
             core::mem::swap(into, &mut self.out);
@@ -413,27 +453,23 @@ impl Connection {
         &self.out
     }
 
-    /// Gives back the output buffer's memory once it is empty and larger
-    /// than `keep` bytes (after a large frame went out).
-    pub fn shrink_output(&mut self, keep: usize) {
-        if self.out.is_empty() && self.out.capacity() > keep {
-            self.out = Vec::new();
-        }
-    }
-
-    /// Whether the stream stands between frames (nothing half-read).
-    pub fn is_between_frames(&self) -> bool {
-        self.reader.is_between_frames()
-    }
-
     /// The earliest deadline the driver must report back with
-    /// [`handle_timeout`](Self::handle_timeout), given the time `now`.
-    /// Timers started by what happened since the last call (bytes
-    /// received, a Close sent or received) start at `now`, so a driver
-    /// calls this each time before it waits.
+    /// [`handle_timeout`](Self::handle_timeout), given the time `now`
+    /// (which starts the idle and keepalive clocks if no byte arrived
+    /// yet). Events carry their own time, so a deadline does not depend on
+    /// when this is called; a driver calls it before it waits.
     pub fn poll_timeout(&mut self, now: Duration) -> Option<Duration> {
         let closing = self.close_sent || self.close_received || self.eof;
         self.timers.poll(now, closing && !self.aborted)
+    }
+
+    /// When the close handshake gives up on the peer: `close_timeout`
+    /// after the last Close sent or received (or the end of the peer's
+    /// stream). `None` before the close handshake begins. A driver with
+    /// threads of its own (a watchdog waking a blocked reader) uses this
+    /// deadline rather than a clock of its own.
+    pub fn close_deadline(&self) -> Option<Duration> {
+        self.timers.close_deadline()
     }
 
     /// Runs the timers due at `now`: sends a keepalive Ping, fails the
@@ -448,7 +484,7 @@ impl Connection {
         if self.timers.close_expired(now) {
             if self.reply_due.is_some() {
                 // The application held the reply too long: answer now.
-                return self.reply_to_close();
+                return self.reply_to_close(now);
             }
             if self.is_finished() && !self.awaits_eof() {
                 return Ok(());
@@ -460,14 +496,14 @@ impl Connection {
             return Ok(());
         }
         if self.timers.idle_expired(now) {
-            self.queue_close(Some(&CloseFrame::new(
-                CloseCode::GOING_AWAY,
-                "idle timeout",
-            )));
+            self.queue_close(
+                Some(&CloseFrame::new(CloseCode::GOING_AWAY, "idle timeout")),
+                now,
+            );
             return Err(Error::Timeout("idle timeout"));
         }
         if self.timers.pong_late(now) {
-            return Err(self.fail(Error::PongTimeout));
+            return Err(self.fail(Error::PongTimeout, now));
         }
         if self.timers.ping_due(now) {
             self.queue_control(Opcode::Ping, b"keepalive");

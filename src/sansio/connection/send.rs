@@ -6,6 +6,7 @@
 //! was.
 
 use alloc::vec::Vec;
+use core::time::Duration;
 
 use super::Connection;
 use crate::error::{Error, Result};
@@ -157,7 +158,9 @@ impl Connection {
     }
 
     /// Sends a Ping (RFC 6455 §5.5.2); its payload may be at most 125
-    /// bytes. Refused after this side's Close.
+    /// bytes. Refused after this side's Close. It starts no timer, so it
+    /// takes no time: keepalive Pings, whose Pong is awaited, are the
+    /// core's own ([`handle_timeout`](Self::handle_timeout)).
     pub fn ping(&mut self, payload: &[u8]) -> Result<()> {
         check_control_payload(payload)?;
         self.check_can_send_data()?;
@@ -185,7 +188,15 @@ impl Connection {
     /// (1005, 1006, 1015, ...) are refused with
     /// [`Error::UnsendableCloseCode`]; a second Close with
     /// [`Error::AlreadyClosed`].
-    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<()> {
+    ///
+    /// `now` starts the close timeout: unless the peer's Close arrives
+    /// before `now` + [`Config::close_timeout`], the next
+    /// [`handle_timeout`](Self::handle_timeout) (or
+    /// [`receive_eof`](Self::receive_eof)) gives
+    /// [`Error::Timeout`]`("close handshake")`.
+    ///
+    /// [`Config::close_timeout`]: field@crate::Config::close_timeout
+    pub fn close(&mut self, code: CloseCode, reason: &str, now: Duration) -> Result<()> {
         if !code.is_sendable() {
             return Err(Error::UnsendableCloseCode(code.0));
         }
@@ -195,16 +206,18 @@ impl Connection {
         if self.close_sent || self.failed {
             return Err(Error::AlreadyClosed);
         }
-        self.queue_close(Some(&CloseFrame::new(code, reason)));
+        self.queue_close(Some(&CloseFrame::new(code, reason)), now);
         Ok(())
     }
 
     /// Sends the reply owed to the peer's Close, if one is owed (see
-    /// [`defer_close_reply`](Self::defer_close_reply)); otherwise does nothing.
-    pub fn reply_to_close(&mut self) -> Result<()> {
+    /// [`defer_close_reply`](Self::defer_close_reply)); otherwise does
+    /// nothing. `now` restarts the close timeout (a client then waits,
+    /// bounded, for the server to end TCP).
+    pub fn reply_to_close(&mut self, now: Duration) -> Result<()> {
         if let Some(echo) = self.reply_due.take() {
             if !self.close_sent && !self.aborted {
-                self.queue_close(echo.as_ref());
+                self.queue_close(echo.as_ref(), now);
             }
         }
         Ok(())
@@ -221,7 +234,7 @@ impl Connection {
     }
 
     /// Queues a Close frame, after which only Pongs may follow.
-    pub(super) fn queue_close(&mut self, frame: Option<&CloseFrame>) {
+    pub(super) fn queue_close(&mut self, frame: Option<&CloseFrame>, now: Duration) {
         let mut payload = Vec::with_capacity(MAX_CONTROL_PAYLOAD as usize);
         if let Some(frame) = frame {
             frame.write_payload(&mut payload);
@@ -229,7 +242,7 @@ impl Connection {
         self.encode(Opcode::Close, &payload, true);
         self.close_sent = true;
         self.reply_due = None;
-        self.timers.on_close_step();
+        self.timers.on_close_step(now);
     }
 
     /// Queues a Ping or Pong the protocol sends by itself.

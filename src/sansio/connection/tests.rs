@@ -71,11 +71,20 @@ fn sent(connection: &mut Connection) -> Vec<(Opcode, bool, Vec<u8>)> {
     frames
 }
 
-fn receive_all(connection: &mut Connection, mut bytes: Vec<u8>) -> Result<Vec<Message>> {
+fn receive_all(connection: &mut Connection, bytes: Vec<u8>) -> Result<Vec<Message>> {
+    receive_all_at(connection, bytes, Duration::ZERO)
+}
+
+/// As `receive_all`, the bytes arriving at `now`.
+fn receive_all_at(
+    connection: &mut Connection,
+    mut bytes: Vec<u8>,
+    now: Duration,
+) -> Result<Vec<Message>> {
     let mut messages = Vec::new();
     let mut at = 0;
     loop {
-        let (used, message) = connection.receive(&mut bytes[at..])?;
+        let (used, message) = connection.receive(&mut bytes[at..], now)?;
         at += used;
         match message {
             Some(message) => messages.push(message),
@@ -131,7 +140,7 @@ fn a_ping_is_answered_with_its_payload() {
 fn pings_are_answered_after_our_close_until_the_peers_close() {
     // §5.5.2: a Pong is owed unless a Close was *received*.
     let mut client = client();
-    client.close(CloseCode::NORMAL, "bye").expect("open");
+    client.close(CloseCode::NORMAL, "bye", S(0)).expect("open");
     assert_eq!(client.state(), State::CloseSent);
     let _ = sent(&mut client);
     let mut ping = Vec::new();
@@ -162,9 +171,13 @@ fn pings_are_answered_after_our_close_until_the_peers_close() {
         "nothing after the peer's Close"
     );
     assert_eq!(client.state(), State::Closed);
-    assert!(client.awaits_eof(), "a client waits for the server's FIN");
-    client.receive_eof().expect("a clean end");
-    assert!(!client.awaits_eof());
+    assert_eq!(
+        client.transport_end(),
+        TransportEnd::AwaitEof { deadline: S(5) },
+        "a client waits for the server's FIN"
+    );
+    client.receive_eof(S(0)).expect("a clean end");
+    assert_eq!(client.transport_end(), TransportEnd::Close);
 }
 
 #[test]
@@ -185,7 +198,11 @@ fn the_peers_close_is_echoed_with_its_code() {
     );
     assert_eq!(server.state(), State::Closed);
     assert!(server.is_finished());
-    assert!(!server.awaits_eof(), "the server closes TCP first");
+    assert_eq!(
+        server.transport_end(),
+        TransportEnd::EndWritingFirst { deadline: S(5) },
+        "the server closes TCP first"
+    );
 }
 
 #[test]
@@ -209,7 +226,7 @@ fn a_deferred_reply_lets_data_out_first() {
     server
         .send_text("reply to one")
         .expect("data before our Close");
-    server.reply_to_close().expect("answer");
+    server.reply_to_close(S(0)).expect("answer");
     assert_eq!(
         sent(&mut server),
         [
@@ -228,8 +245,9 @@ fn a_deferred_reply_lets_data_out_first() {
 fn a_deferred_reply_goes_out_at_the_close_timeout() {
     let mut server = server();
     server.defer_close_reply();
-    receive_all(&mut server, from_client(Opcode::Close, b"", true)).expect("valid");
-    let deadline = server.poll_timeout(S(100)).expect("a deadline");
+    receive_all_at(&mut server, from_client(Opcode::Close, b"", true), S(100)).expect("valid");
+    // The deadline runs from the Close's arrival, however late the poll.
+    let deadline = server.poll_timeout(S(103)).expect("a deadline");
     assert_eq!(deadline, S(105));
     server.handle_timeout(S(104)).expect("not yet");
     assert!(sent(&mut server).is_empty());
@@ -244,13 +262,13 @@ fn a_close_in_reply_to_the_peers_uses_our_code() {
     server.defer_close_reply();
     receive_all(&mut server, from_client(Opcode::Close, b"", true)).expect("valid");
     server
-        .close(CloseCode::GOING_AWAY, "restart")
+        .close(CloseCode::GOING_AWAY, "restart", S(0))
         .expect("the reply");
     assert_eq!(
         sent(&mut server),
         [(Opcode::Close, true, close_payload(1001, "restart"))]
     );
-    assert!(server.reply_to_close().is_ok(), "nothing more is owed");
+    assert!(server.reply_to_close(S(0)).is_ok(), "nothing more is owed");
     assert!(sent(&mut server).is_empty());
 }
 
@@ -289,11 +307,11 @@ fn caller_mistakes_are_refused_without_a_close_code() {
         (server.ping(&long), Error::ControlPayloadTooLong(126)),
         (server.pong(&long), Error::ControlPayloadTooLong(126)),
         (
-            server.close(CloseCode::NO_STATUS, ""),
+            server.close(CloseCode::NO_STATUS, "", S(0)),
             Error::UnsendableCloseCode(1005),
         ),
         (
-            server.close(CloseCode(1006), ""),
+            server.close(CloseCode(1006), "", S(0)),
             Error::UnsendableCloseCode(1006),
         ),
         (
@@ -348,7 +366,7 @@ fn a_fragmented_message_holds_the_data_channel() {
 #[test]
 fn only_pongs_follow_our_close() {
     let mut server = server();
-    server.close(CloseCode::NORMAL, "").expect("open");
+    server.close(CloseCode::NORMAL, "", S(0)).expect("open");
     assert!(matches!(server.send_text("x"), Err(Error::AlreadyClosed)));
     assert!(matches!(
         server.send_binary(b"x"),
@@ -356,7 +374,7 @@ fn only_pongs_follow_our_close() {
     ));
     assert!(matches!(server.ping(b""), Err(Error::AlreadyClosed)));
     assert!(matches!(
-        server.close(CloseCode::NORMAL, ""),
+        server.close(CloseCode::NORMAL, "", S(0)),
         Err(Error::AlreadyClosed)
     ));
     server
@@ -371,7 +389,9 @@ fn only_pongs_follow_our_close() {
 fn a_long_close_reason_is_cut_on_a_character_boundary() {
     let mut server = server();
     let reason: String = core::iter::repeat_n('é', 100).collect();
-    server.close(CloseCode::NORMAL, &reason).expect("open");
+    server
+        .close(CloseCode::NORMAL, &reason, S(0))
+        .expect("open");
     let frames = sent(&mut server);
     assert!(frames[0].2.len() <= 125);
     assert!(core::str::from_utf8(&frames[0].2[2..]).is_ok());
@@ -380,8 +400,10 @@ fn a_long_close_reason_is_cut_on_a_character_boundary() {
 #[test]
 fn the_close_handshake_times_out_when_the_peer_stays_silent() {
     let mut server = server();
-    server.close(CloseCode::NORMAL, "").expect("open");
-    assert_eq!(server.poll_timeout(S(10)), Some(S(15)));
+    server.close(CloseCode::NORMAL, "", S(10)).expect("open");
+    // The deadline runs from the Close, not from the next poll.
+    assert_eq!(server.close_deadline(), Some(S(15)));
+    assert_eq!(server.poll_timeout(S(12)), Some(S(15)));
     assert!(server.handle_timeout(S(14)).is_ok());
     assert!(matches!(
         server.handle_timeout(S(15)),
@@ -421,8 +443,13 @@ fn a_pong_resets_keepalive() {
     server.poll_timeout(S(0));
     server.handle_timeout(S(20)).expect("a ping");
     let _ = sent(&mut server);
-    receive_all(&mut server, from_client(Opcode::Pong, b"keepalive", true)).expect("valid");
-    assert_eq!(server.poll_timeout(S(22)), Some(S(42)));
+    receive_all_at(
+        &mut server,
+        from_client(Opcode::Pong, b"keepalive", true),
+        S(22),
+    )
+    .expect("valid");
+    assert_eq!(server.poll_timeout(S(23)), Some(S(42)));
     assert!(server.handle_timeout(S(25)).is_ok());
 }
 
@@ -431,11 +458,11 @@ fn an_idle_connection_is_closed_with_1001() {
     let config = Config::default().idle_timeout(S(60));
     let mut server = Connection::server(config);
     assert_eq!(server.poll_timeout(S(0)), Some(S(60)));
-    receive_all(&mut server, from_client(Opcode::Text, b"x", true)).expect("valid");
+    receive_all_at(&mut server, from_client(Opcode::Text, b"x", true), S(30)).expect("valid");
     assert_eq!(
-        server.poll_timeout(S(30)),
+        server.poll_timeout(S(45)),
         Some(S(90)),
-        "activity restarts it"
+        "activity restarts it, at the time the bytes arrived"
     );
     assert!(matches!(
         server.handle_timeout(S(90)),
@@ -449,7 +476,10 @@ fn an_idle_connection_is_closed_with_1001() {
 #[test]
 fn end_of_stream_without_a_close_is_abnormal() {
     let mut server = server();
-    assert!(matches!(server.receive_eof(), Err(Error::AbnormalClosure)));
+    assert!(matches!(
+        server.receive_eof(S(0)),
+        Err(Error::AbnormalClosure)
+    ));
     assert!(server.is_receive_done());
     // The peer may only have closed its writing half: replies still go.
     server.send_text("still delivered").expect("half-close");
@@ -531,7 +561,7 @@ fn receive_with_direct_reads(
             space[..n].copy_from_slice(&input[at..at + n]);
             at += n;
             direct += n;
-            messages.extend(conn.finish_direct_read(read, n).expect("valid"));
+            messages.extend(conn.finish_direct_read(read, n, S(0)).expect("valid"));
             continue;
         }
         let end = (at + chunk).min(input.len());
@@ -738,4 +768,35 @@ fn corrupt_compressed_data_fails_with_1007() {
     .expect_err("corrupt");
     assert!(matches!(error, Error::InvalidCompressedData(_)), "{error}");
     assert_eq!(sent(&mut server)[0].2[..2], 1007u16.to_be_bytes());
+}
+
+#[test]
+fn the_transport_ends_by_the_rules_of_section_7_1_1() {
+    // Open until the protocol is done.
+    let mut server = server();
+    assert_eq!(server.transport_end(), TransportEnd::Open);
+    // A violation at 7 s: the server ends TCP first, lingering until the
+    // close timeout (5 s) counted from the failing Close.
+    let error = receive_all_at(&mut server, vec![0x81, 0x01, b'x'], S(7));
+    assert!(error.is_err(), "unmasked");
+    assert_eq!(
+        server.transport_end(),
+        TransportEnd::EndWritingFirst { deadline: S(12) }
+    );
+    // The peer's end of stream: nothing left to wait for.
+    let _ = server.receive_eof(S(8));
+    assert_eq!(server.transport_end(), TransportEnd::Close);
+    // A peer that half-closes without a Close still gets what is owed,
+    // then the transport closes.
+    let mut server = self::server();
+    assert!(server.receive_eof(S(1)).is_err());
+    server.send_text("owed").expect("half-close");
+    assert_eq!(server.transport_end(), TransportEnd::Close);
+    // A client waits for the server's end of stream, bounded.
+    let mut client = client();
+    client.close(CloseCode::NORMAL, "", S(3)).expect("open");
+    assert_eq!(client.transport_end(), TransportEnd::Open);
+    // A transport that failed: close now.
+    client.abort();
+    assert_eq!(client.transport_end(), TransportEnd::Close);
 }

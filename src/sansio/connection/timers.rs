@@ -1,9 +1,10 @@
 //! The connection's timers as deadlines: the close timeout (RFC 6455
 //! §7.1.1), the idle timeout and keepalive pings (§5.5.2).
 //!
-//! Time is a [`Duration`] since an epoch the driver picks. Events mark a
-//! timer to start; it starts at the time of the driver's next
-//! `poll_timeout`, which a driver calls each time before it waits.
+//! Time is a [`Duration`] since an epoch the driver picks. Every event
+//! comes with its time (bytes received, a Close sent or received, the end
+//! of the stream), so a timer starts when its event happens, whichever
+//! thread reports it and whenever the driver next polls.
 
 use core::time::Duration;
 
@@ -13,14 +14,12 @@ pub(super) struct Timers {
     close_timeout: Duration,
     idle_timeout: Option<Duration>,
     keepalive: Option<Keepalive>,
-    /// Bytes arrived since the last poll.
-    activity: bool,
+    /// When bytes last arrived (or the first poll, before any did).
     last_activity: Option<Duration>,
     /// When the keepalive Ping went out, while its Pong is awaited.
     ping_sent: Option<Duration>,
-    /// A Close was sent or received, or the stream ended, since the last
-    /// poll: the close deadline restarts.
-    close_step: bool,
+    /// The last Close sent or received, or the end of the stream, plus
+    /// the close timeout.
     close_deadline: Option<Duration>,
 }
 
@@ -30,16 +29,16 @@ impl Timers {
             close_timeout: config.close_timeout,
             idle_timeout: config.idle_timeout,
             keepalive: config.keepalive,
-            activity: false,
             last_activity: None,
             ping_sent: None,
-            close_step: false,
             close_deadline: None,
         }
     }
 
-    pub(super) fn on_activity(&mut self) {
-        self.activity = true;
+    /// Bytes arrived at `now`: the peer is alive, as a Pong would show.
+    pub(super) fn on_activity(&mut self, now: Duration) {
+        self.last_activity = Some(now);
+        self.ping_sent = None;
     }
 
     pub(super) fn on_pong(&mut self) {
@@ -50,23 +49,22 @@ impl Timers {
         self.ping_sent = Some(now);
     }
 
-    pub(super) fn on_close_step(&mut self) {
-        self.close_step = true;
+    /// A Close was sent or received, or the stream ended, at `now`: the
+    /// close deadline (re)starts.
+    pub(super) fn on_close_step(&mut self, now: Duration) {
+        self.close_deadline = Some(now.saturating_add(self.close_timeout));
     }
 
-    /// Starts what was marked, and returns the earliest deadline.
+    /// The close deadline, once the close handshake has begun.
+    pub(super) fn close_deadline(&self) -> Option<Duration> {
+        self.close_deadline
+    }
+
+    /// The earliest deadline. The idle and keepalive clocks start at the
+    /// first poll if no byte arrived before it.
     pub(super) fn poll(&mut self, now: Duration, closing: bool) -> Option<Duration> {
-        if self.activity || self.last_activity.is_none() {
-            // Any bytes from the peer show it is alive, as a Pong would.
-            if self.activity {
-                self.ping_sent = None;
-            }
-            self.activity = false;
+        if self.last_activity.is_none() {
             self.last_activity = Some(now);
-        }
-        if self.close_step {
-            self.close_step = false;
-            self.close_deadline = Some(now.saturating_add(self.close_timeout));
         }
         if closing {
             return self.close_deadline;

@@ -7,11 +7,19 @@
 //!
 //! - [`http`]: reading and parsing a message head, bounded and linear.
 //! - [`server`]: checking a client's request and answering it.
+//! - [`accepting`]: the server's whole handshake as one step, request
+//!   bytes in, a 101 and a ready `Connection` (or a refusal) out: what
+//!   every server driver runs.
 //! - [`client`]: writing a request and checking the server's answer.
+//! - [`connecting`]: the client's whole handshake as one step, the
+//!   request's bytes out, the response's bytes in, a ready `Connection`
+//!   out.
 
 use alloc::string::String;
 
+pub mod accepting;
 pub mod client;
+pub mod connecting;
 pub mod http;
 pub mod server;
 

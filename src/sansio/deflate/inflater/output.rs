@@ -76,8 +76,9 @@ impl Inflater {
             .max(256)
             .min(most)
             .max(want);
-        out.reserve_exact(target - out.len());
-        Ok(())
+        // A failed allocation fails the connection (1009), not the process.
+        out.try_reserve_exact(target - out.len())
+            .map_err(|_| Error::OutOfMemory(target - out.len()))
     }
 
     /// Adds this call's output to the window (§3.2: "the compressed
