@@ -1,12 +1,21 @@
-//! The bound on batched writes: a frame that waits in a connection's
-//! output (`Config::batch_writes`, `Sender::feed_*`) reaches the socket
-//! within [`HOLD_BOUND`], even if the receiving thread never comes back
-//! to `recv` and no other frame follows it.
+//! The bound on batched writes: a frame held in a connection's output
+//! while its receiving half batches replies (`Config::batch_writes`) is
+//! offered to the socket within [`HOLD_BOUND`], even if the receiving
+//! thread never comes back to `recv` and no other frame follows it.
+//! (Frames queued with `Sender::feed_*` wait for the caller's `flush` or
+//! next send; the flusher writes them only along with held frames.)
 //!
-//! One thread serves every connection in the process. Every deadline is
-//! "now plus the same bound", so a FIFO queue is already in deadline
-//! order. The thread starts with the first scheduled flush and ends after
-//! a quiet second, so an idle process has none.
+//! One thread serves every connection in the process, so it never waits
+//! for one: it only tries a non-blocking write (`Shared::flush_held`).
+//! When a peer's socket is full, what is left waits in that connection's
+//! writer for the connection's own threads (its next send, flush or
+//! `recv`), and the flusher moves on: a peer that stopped reading delays
+//! no other connection's held frames. No system call is made under the
+//! queue's lock (the thread is started after it is released).
+//!
+//! Every deadline is "now plus the same bound", so a FIFO queue is
+//! already in deadline order. The thread starts with the first scheduled
+//! flush and ends after a quiet second, so an idle process has none.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, Weak};
@@ -39,27 +48,31 @@ pub(crate) fn schedule(connection: Weak<Shared>) -> bool {
     };
     queue
         .entries
-        .push_back((Instant::now() + HOLD_BOUND, connection));
+        .push_back((Instant::now() + HOLD_BOUND, connection.clone()));
     if queue.running {
         if queue.entries.len() == 1 {
             WAKE.notify_one();
         }
         return true;
     }
+    // Started outside the lock: spawning is a system call.
+    queue.running = true;
+    drop(queue);
     let spawned = thread::Builder::new()
         .name("plainws-flush".into())
         .stack_size(64 << 10)
         .spawn(run);
-    match spawned {
-        Ok(_) => {
-            queue.running = true;
-            true
-        }
-        Err(_) => {
-            queue.entries.pop_back();
-            false
-        }
+    if spawned.is_ok() {
+        return true;
     }
+    let Ok(mut queue) = QUEUE.lock() else {
+        return false;
+    };
+    queue.running = false;
+    // Ours, and any scheduled meanwhile: their callers were told a thread
+    // would come. Left for the next start; ours is written by the caller.
+    queue.entries.retain(|(_, c)| !c.ptr_eq(&connection));
+    false
 }
 
 fn run() {
@@ -78,6 +91,7 @@ fn run() {
             drop(queue);
             if let Some(connection) = connection.upgrade() {
                 connection.flush_held();
+                Shared::release_on_shared_thread(connection);
             }
             queue = match QUEUE.lock() {
                 Ok(queue) => queue,

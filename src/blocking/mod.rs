@@ -7,6 +7,7 @@ pub(crate) mod close_watch;
 pub(crate) mod flusher;
 pub(crate) mod random;
 pub(crate) mod receiver;
+pub(crate) mod refusals;
 pub(crate) mod sender;
 pub(crate) mod server;
 pub(crate) mod shared;

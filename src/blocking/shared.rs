@@ -5,15 +5,29 @@
 //! Lock order is always `writer`, then `core`. The core lock is held only
 //! for pure work (encoding, decoding), never across a system call, so a
 //! reader decoding input never waits for a writer blocked on a slow peer.
+//! (One exception: a client's masking keys come from a pool that is
+//! refilled from `/dev/urandom`, 512 bytes every 128 keys, while the core
+//! encodes; see `random.rs`.)
 //! The writer lock is held while bytes go to the socket: whoever holds it
 //! takes everything the core has encoded so far and writes it, so frames
 //! leave in exactly the order the core encoded them, whole, never
 //! interleaved.
 //!
+//! Only the connection's own threads (its receiving half, the threads
+//! calling a `Sender`) write with a blocking write. Threads shared by
+//! many connections (the flusher of held frames, the close watchdog) only
+//! try a non-blocking write ([`Transport::try_write_vectored`]): what the
+//! socket does not take at once stays in the writer's buffer, ahead of
+//! anything encoded later, for the connection's next write.
+//!
 //! A fragmented message holds the data channel (RFC 6455 §5.4): the
 //! thread that started it owns it until its last fragment, and data
 //! messages from other threads wait (bounded by the write timeout) while
-//! control frames still pass.
+//! control frames still pass. A continuation from any other thread is
+//! refused at once. If the owning thread ends (returns or panics) with
+//! its message unfinished, the connection is closed with 1011 (internal
+//! error): the peer drops the partial message and waiting senders get an
+//! error at once.
 //!
 //! The connection ends when its last handle (the [`Receiver`] and every
 //! [`Sender`]) is dropped: a Close reply still owed to the peer goes out
@@ -26,8 +40,8 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
@@ -76,10 +90,28 @@ pub(crate) struct Core {
 
 /// The socket's write side.
 struct Writer {
-    /// Bytes taken from the core, being written.
+    /// Bytes taken from the core and not written yet, in order. Between
+    /// writes it holds what a non-blocking attempt (the flusher's, the
+    /// close watchdog's) left: the next write sends it first.
     buf: Vec<u8>,
     /// A write failed or timed out: the stream may hold half a frame.
     failed: bool,
+    /// The write timeout set on the socket now, so that it is set again
+    /// only when a write needs another one.
+    socket_timeout: Option<Duration>,
+}
+
+/// Which channel a send goes through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Channel {
+    /// Ping, Pong, Close: never waits for a fragmented message.
+    Control,
+    /// A new data message: waits, in turn, for another thread's
+    /// fragmented message to end.
+    Data,
+    /// The next fragment of this thread's message: never waits; refused
+    /// at once from any thread but the message's own.
+    Continuation,
 }
 
 impl MaskSource for Entropy {
@@ -109,6 +141,24 @@ pub(crate) struct Shared {
     this: Weak<Shared>,
     /// permessage-deflate was negotiated.
     compresses: bool,
+    /// The write timeout in nanoseconds (0: none), from
+    /// `Config::write_timeout` or `Sender::set_write_timeout`.
+    write_timeout: AtomicU64,
+    /// The transport can try a write without blocking, so frames may be
+    /// held for the flusher (`Config::batch_writes`).
+    tries_writes: bool,
+}
+
+/// A duration as the nanoseconds `Shared::write_timeout` stores (0: none).
+fn as_nanos(timeout: Option<Duration>) -> u64 {
+    timeout.map_or(0, |t| {
+        u64::try_from(t.as_nanos()).unwrap_or(u64::MAX).max(1)
+    })
+}
+
+/// A write timeout as the socket takes it: zero means none.
+pub(crate) fn socket_timeout(timeout: Duration) -> Option<Duration> {
+    Some(timeout).filter(|t| !t.is_zero())
 }
 
 impl Shared {
@@ -118,7 +168,9 @@ impl Shared {
         config: Config,
         compression: Option<&Agreed>,
     ) -> io::Result<Arc<Shared>> {
-        stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
+        let write_timeout = socket_timeout(config.write_timeout);
+        stream.set_write_timeout(write_timeout)?;
+        let tries_writes = stream.try_write_vectored(&[]).is_ok();
         let mut conn = match role {
             Role::Server => Connection::server(config.clone()),
             Role::Client => Connection::client(config.clone(), Box::new(Entropy::new())),
@@ -137,6 +189,7 @@ impl Shared {
             writer: Mutex::new(Writer {
                 buf: Vec::new(),
                 failed: false,
+                socket_timeout: write_timeout,
             }),
             stream,
             role,
@@ -146,6 +199,8 @@ impl Shared {
             flush_scheduled: AtomicBool::new(false),
             this: this.clone(),
             compresses: compression.is_some(),
+            write_timeout: AtomicU64::new(as_nanos(write_timeout)),
+            tries_writes,
         }))
     }
 
@@ -182,6 +237,22 @@ impl Shared {
         let _ = self.stream.shutdown(Shutdown::Both);
     }
 
+    /// The write timeout every later write gets (`None`: none).
+    pub(crate) fn write_timeout(&self) -> Option<Duration> {
+        match self.write_timeout.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
+
+    /// Sets the write timeout for every later write, and for the wait for
+    /// the data channel (zero: none). The socket gets it with the next
+    /// write.
+    pub(crate) fn set_write_timeout(&self, timeout: Duration) {
+        self.write_timeout
+            .store(as_nanos(socket_timeout(timeout)), Ordering::Relaxed);
+    }
+
     /// Runs a send operation on the core and writes its frames, unless
     /// `hold` (or the receiving half's batching) lets them wait. `data`
     /// operations respect the data channel of a fragmented message.
@@ -191,9 +262,25 @@ impl Shared {
         hold: bool,
         op: impl FnOnce(&mut Connection) -> Result<()>,
     ) -> Result<()> {
+        let channel = if data {
+            Channel::Data
+        } else {
+            Channel::Control
+        };
+        self.send_on(channel, hold, op)
+    }
+
+    /// [`send`](Self::send) through `channel`.
+    pub(crate) fn send_on(
+        &self,
+        channel: Channel,
+        hold: bool,
+        op: impl FnOnce(&mut Connection) -> Result<()>,
+    ) -> Result<()> {
         let me = thread::current().id();
-        let (mut writer, mut core) = self.lock_for(me, data)?;
+        let (mut writer, mut core) = self.lock_for(me, channel)?;
         let result = op(&mut core.conn);
+        let data = channel != Channel::Control;
         if data {
             self.update_owner(&mut core, me);
         }
@@ -205,43 +292,61 @@ impl Shared {
         // Data frames may wait: for the caller's own flush (`feed_*`), or
         // for the receiving half to come back (batching), then at most the
         // flusher's bound.
-        if data && waiting < BATCH_MAX && (hold || (core.batching && self.schedule_flush())) {
-            return Ok(());
+        if data && waiting < BATCH_MAX {
+            if hold {
+                return Ok(());
+            }
+            if core.batching {
+                // Scheduling may start the flusher's thread: not under the
+                // core lock. The write lock keeps the order meanwhile.
+                drop(core);
+                if self.schedule_flush() {
+                    return Ok(());
+                }
+                core = self.lock_core()?;
+            }
         }
         core.conn.take_data_to_send(&mut writer.buf);
         drop(core);
         self.write_buffer(&mut writer)
     }
 
-    /// Takes both locks, in order, for a send. A `data` send first waits
+    /// Takes both locks, in order, for a send. A data send first waits
     /// for the data channel, and again if another thread took it while
-    /// the locks were being taken.
+    /// the locks were being taken; a continuation never waits.
     fn lock_for(
         &self,
         me: ThreadId,
-        data: bool,
+        channel: Channel,
     ) -> Result<(MutexGuard<'_, Writer>, MutexGuard<'_, Core>)> {
         loop {
-            if data {
+            if channel == Channel::Data {
                 self.wait_for_channel(me)?;
             }
             let writer = self.lock_writer()?;
             let mut core = self.lock_core()?;
             if writer.failed {
-                if data {
+                if channel != Channel::Control {
                     self.update_owner(&mut core, me);
                 }
                 return Err(Error::ConnectionFailed);
             }
-            if !data || core.fragment_owner.is_none_or(|owner| owner == me) {
-                return Ok((writer, core));
+            match (channel, core.fragment_owner) {
+                (Channel::Control, _) | (_, None) => return Ok((writer, core)),
+                (_, Some(owner)) if owner == me => return Ok((writer, core)),
+                (Channel::Continuation, Some(_)) => {
+                    return Err(Error::NotAllowed(
+                        "a continuation from a thread other than the one that started the message",
+                    ));
+                }
+                (Channel::Data, Some(_)) => {}
             }
         }
     }
 
     /// Waits, in turn, while another thread's fragmented message holds the
-    /// data channel, at most the write timeout. A thread that had to wait
-    /// gets the channel reserved for its send.
+    /// data channel, at most the write timeout (none when it is zero). A
+    /// thread that had to wait gets the channel reserved for its send.
     fn wait_for_channel(&self, me: ThreadId) -> Result<()> {
         let mut core = self.lock_core()?;
         let free = core.fragment_owner.is_none() && core.waiting.is_empty();
@@ -249,13 +354,20 @@ impl Shared {
             return Ok(());
         }
         core.waiting.push_back(me);
-        let deadline = Instant::now() + self.config.write_timeout;
+        let deadline = self.write_timeout().map(|t| Instant::now() + t);
         loop {
             if core.fragment_owner.is_none() && core.waiting.front() == Some(&me) {
                 core.waiting.pop_front();
                 core.fragment_owner = Some(me);
                 return Ok(());
             }
+            let Some(deadline) = deadline else {
+                core = self
+                    .channel_free
+                    .wait(core)
+                    .map_err(|_| Error::ConnectionFailed)?;
+                continue;
+            };
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 core.waiting.retain(|waiter| *waiter != me);
@@ -273,23 +385,78 @@ impl Shared {
     }
 
     /// Records whether this thread holds the data channel after a send:
-    /// while its message is open it does; otherwise it lets the next
-    /// waiting thread have it.
+    /// while its message is open it does; otherwise (its message ended,
+    /// or the connection is closing or failed) it lets the next waiting
+    /// thread have it.
     fn update_owner(&self, core: &mut Core, me: ThreadId) {
-        if core.conn.sending_message().is_some() {
-            core.fragment_owner = Some(me);
+        let open = core.conn.sending_message().is_some()
+            && !matches!(core.conn.state(), State::CloseSent | State::Closed);
+        if open && core.fragment_owner.is_none_or(|owner| owner == me) {
+            if core.fragment_owner.is_none() {
+                core.fragment_owner = Some(me);
+            }
+            open_messages::enter(&self.this);
         } else if core.fragment_owner == Some(me) {
             core.fragment_owner = None;
+            open_messages::leave(&self.this);
             self.channel_free.notify_all();
         }
+    }
+
+    /// The thread `owner` ended with a fragmented message open: see
+    /// [`abandon_message`](Self::abandon_message); the close handshake is
+    /// then watched.
+    fn abandon(&self, owner: ThreadId) {
+        if self.abandon_message(owner) {
+            if let Some(this) = self.this.upgrade() {
+                close_watch::watch(&this, Instant::now() + self.config.close_timeout);
+            }
+        }
+    }
+
+    /// The thread `owner` ended with its fragmented message unfinished:
+    /// the connection is closed with 1011 (RFC 6455 §7.4.1: "an
+    /// unexpected condition"), which the peer may receive between
+    /// fragments (§5.4), and waiting senders are released.
+    fn abandon_message(&self, owner: ThreadId) -> bool {
+        let Ok(mut writer) = self.lock_writer() else {
+            return false;
+        };
+        let Ok(mut core) = self.lock_core() else {
+            return false;
+        };
+        if core.fragment_owner != Some(owner) {
+            return false;
+        }
+        core.fragment_owner = None;
+        let closed = core
+            .conn
+            .close(
+                CloseCode::INTERNAL_ERROR,
+                "a sending thread ended mid-message",
+            )
+            .is_ok();
+        self.channel_free.notify_all();
+        if writer.failed {
+            return false;
+        }
+        core.conn.take_data_to_send(&mut writer.buf);
+        drop(core);
+        closed && self.write_buffer(&mut writer).is_ok()
     }
 
     /// Sends a large payload without copying it (a server's only): the
     /// frames waiting before it, its header and the payload in one
     /// vectored write.
-    pub(crate) fn send_large(&self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<()> {
+    pub(crate) fn send_large(
+        &self,
+        channel: Channel,
+        opcode: Opcode,
+        payload: &[u8],
+        fin: bool,
+    ) -> Result<()> {
         let me = thread::current().id();
-        let (mut writer, mut core) = self.lock_for(me, true)?;
+        let (mut writer, mut core) = self.lock_for(me, channel)?;
         let mut pending = std::mem::take(&mut writer.buf);
         let head = core
             .conn
@@ -306,7 +473,8 @@ impl Shared {
         let written = write_all_vectored(
             self.stream.as_ref(),
             &mut [&pending, head.as_bytes(), payload],
-            self.config.write_timeout,
+            self.write_timeout(),
+            &mut writer.socket_timeout,
         );
         pending.clear();
         writer.buf = pending;
@@ -324,8 +492,13 @@ impl Shared {
     }
 
     /// Makes sure held frames are written within the flusher's bound.
-    /// Returns false when they must be written now.
+    /// Returns false when they must be written now: the transport cannot
+    /// try a write without blocking, or no flusher thread could be had.
+    /// Never called under the core lock (it may start a thread).
     pub(crate) fn schedule_flush(&self) -> bool {
+        if !self.tries_writes {
+            return false;
+        }
         if self.flush_scheduled.swap(true, Ordering::SeqCst) {
             return true;
         }
@@ -336,15 +509,60 @@ impl Shared {
         false
     }
 
-    /// The flusher's call: writes held frames, unless a writer is busy on
-    /// the socket (then it tries again a bound later).
+    /// The flusher's call, on a thread shared by every connection: writes
+    /// held frames with one non-blocking attempt, never waiting for this
+    /// peer. What the socket does not take stays in the writer's buffer
+    /// for this connection's own threads: their next send, flush or
+    /// `recv` writes it first. A writer busy on the socket is left alone
+    /// (the flusher tries again a bound later). A write error fails the
+    /// connection: the socket is shut down, so `recv` ends with an error,
+    /// and every later send returns `Error::ConnectionFailed`.
     pub(crate) fn flush_held(&self) {
         self.flush_scheduled.store(false, Ordering::SeqCst);
-        let Ok(mut writer) = self.writer.try_lock() else {
-            self.schedule_flush();
-            return;
+        let mut writer = match self.writer.try_lock() {
+            Ok(writer) => writer,
+            Err(TryLockError::WouldBlock) => {
+                self.schedule_flush();
+                return;
+            }
+            Err(TryLockError::Poisoned(_)) => return,
         };
-        let _ = self.write_pending(&mut writer);
+        if writer.failed {
+            return;
+        }
+        match self.core.lock() {
+            Ok(mut core) => core.conn.take_data_to_send(&mut writer.buf),
+            Err(_) => return,
+        }
+        let _ = self.try_write(&mut writer);
+    }
+
+    /// Under the write lock: one non-blocking write of the writer's
+    /// buffer; the rest stays there. Returns whether it is all out.
+    fn try_write(&self, writer: &mut Writer) -> bool {
+        if writer.buf.is_empty() {
+            return true;
+        }
+        match self.stream.try_write_vectored(&[IoSlice::new(&writer.buf)]) {
+            Ok(n) => {
+                writer.buf.drain(..n.min(writer.buf.len()));
+                writer.buf.is_empty()
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::Interrupted
+                        | io::ErrorKind::Unsupported
+                ) =>
+            {
+                false
+            }
+            Err(e) => {
+                let _ = self.check_write(writer, Err(e));
+                false
+            }
+        }
     }
 
     /// Writes whatever the core has encoded.
@@ -353,13 +571,14 @@ impl Shared {
         self.write_pending(&mut writer)
     }
 
-    /// Under the write lock: takes what the core has encoded and writes it.
+    /// Under the write lock: takes what the core has encoded and writes
+    /// it, after what an earlier non-blocking attempt left.
     fn write_pending(&self, writer: &mut Writer) -> Result<()> {
         if writer.failed {
             return Err(Error::ConnectionFailed);
         }
         let mut core = self.lock_core()?;
-        if core.conn.data_to_send().is_empty() {
+        if core.conn.data_to_send().is_empty() && writer.buf.is_empty() {
             return Ok(());
         }
         core.conn.take_data_to_send(&mut writer.buf);
@@ -376,7 +595,17 @@ impl Shared {
 
     /// Writes the writer's buffer whole, within one write deadline.
     fn write_buffer(&self, writer: &mut Writer) -> Result<()> {
-        let written = write_all(self.stream.as_ref(), &writer.buf, self.config.write_timeout);
+        let Writer {
+            buf,
+            socket_timeout,
+            ..
+        } = writer;
+        let written = write_all_vectored(
+            self.stream.as_ref(),
+            &mut [buf],
+            self.write_timeout(),
+            socket_timeout,
+        );
         writer.buf.clear();
         if writer.buf.capacity() > KEEP_BUFFER_MAX {
             writer.buf = Vec::new();
@@ -420,9 +649,12 @@ impl Shared {
         close_watch::finished();
     }
 
-    /// The close watchdog's deadline passed: a Close reply still owed goes
-    /// out now (if no writer is stuck on the socket), and a close
-    /// handshake the peer has not finished is given up on.
+    /// The close watchdog's deadline passed (on the watchdog's thread,
+    /// shared by every connection): a Close reply still owed is tried
+    /// once without blocking (if no writer is busy on the socket), and the
+    /// socket is shut down, which ends a close handshake the peer has not
+    /// finished and wakes this connection's threads. A peer that is not
+    /// reading by then is not waited for.
     pub(crate) fn on_close_deadline(&self) {
         if let Ok(mut writer) = self.writer.try_lock() {
             if let Ok(mut core) = self.core.lock() {
@@ -431,8 +663,9 @@ impl Shared {
                     core.conn.take_data_to_send(&mut writer.buf);
                 }
             }
-            if !writer.failed && !writer.buf.is_empty() {
-                let _ = self.write_buffer(&mut writer);
+            if !writer.failed {
+                self.try_write(&mut writer);
+                writer.buf.clear();
             }
         }
         self.ended.store(true, Ordering::SeqCst);
@@ -442,9 +675,10 @@ impl Shared {
     /// Closes for a server shutdown, within `budget` whatever the peer
     /// does: a writer that still holds the write lock when the budget is
     /// spent is stuck on a peer that does not read and is not waited for
-    /// (the socket is shut down under it); the Close frame itself gets
-    /// what is left of `budget` to be written. Returns whether the Close
-    /// went out.
+    /// (the socket is shut down under it); the Close frame, after what is
+    /// waiting before it, gets what is left of `budget` to be written,
+    /// from the first write on (the socket's own write timeout is set to
+    /// it). Returns whether the Close went out.
     pub(crate) fn close_within(&self, code: CloseCode, reason: &str, budget: Duration) -> bool {
         // The write lock may be held for a moment by a flush; only a writer
         // still holding it when the budget is spent is stuck on its peer.
@@ -452,11 +686,11 @@ impl Shared {
         let mut writer = loop {
             match self.writer.try_lock() {
                 Ok(writer) => break writer,
-                Err(std::sync::TryLockError::Poisoned(_)) => {
+                Err(TryLockError::Poisoned(_)) => {
                     self.shutdown();
                     return false;
                 }
-                Err(std::sync::TryLockError::WouldBlock) => {
+                Err(TryLockError::WouldBlock) => {
                     if Instant::now() >= deadline {
                         self.shutdown();
                         return false;
@@ -465,7 +699,6 @@ impl Shared {
                 }
             }
         };
-        let budget = deadline.saturating_duration_since(Instant::now());
         if writer.failed {
             return false;
         }
@@ -480,16 +713,50 @@ impl Shared {
         if writer.buf.is_empty() {
             return closed;
         }
-        let written = write_all(
+        let Writer {
+            buf,
+            socket_timeout,
+            ..
+        } = &mut *writer;
+        let written = write_all_vectored(
             self.stream.as_ref(),
-            &writer.buf,
-            budget.max(Duration::from_millis(1)),
+            &mut [buf],
+            Some(
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1)),
+            ),
+            socket_timeout,
         );
         writer.buf.clear();
-        let _ = self
-            .stream
-            .set_write_timeout(Some(self.config.write_timeout).filter(|t| !t.is_zero()));
         closed && self.check_write(&mut writer, written).is_ok()
+    }
+
+    /// Lets go of a handle taken on a thread shared by many connections
+    /// (the flusher, the close watchdog). If it was the last one, the
+    /// connection ends there without waiting for its peer: what is owed
+    /// (a Close reply included) gets one non-blocking attempt, then the
+    /// socket is shut down; `Drop`, which may wait, then has nothing to do.
+    pub(crate) fn release_on_shared_thread(this: Arc<Shared>) {
+        let Some(mut shared) = Arc::into_inner(this) else {
+            return;
+        };
+        if shared.ended.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let (Ok(writer), Ok(core)) = (shared.writer.get_mut(), shared.core.get_mut()) {
+            let _ = core.conn.reply_to_close();
+            if !writer.failed {
+                core.conn.take_data_to_send(&mut writer.buf);
+                if !writer.buf.is_empty() {
+                    let _ = shared
+                        .stream
+                        .try_write_vectored(&[IoSlice::new(&writer.buf)]);
+                }
+            }
+        }
+        shared.shutdown();
+        shared.mark_finished();
     }
 
     /// Whether a Close reply is owed to the peer.
@@ -524,38 +791,57 @@ impl Drop for Shared {
     }
 }
 
-/// `write_all` within one deadline for the whole buffer: the socket's
-/// write timeout is set to what is left after each partial write.
-fn write_all(stream: &dyn Transport, buf: &[u8], timeout: Duration) -> io::Result<()> {
-    write_all_vectored(stream, &mut [buf], timeout)
-}
-
 /// `write_all` for several slices, resuming after partial writes, within
-/// one deadline for all of them (`timeout` zero: none).
+/// one `timeout` for all of them (`None`: none). Before each write the
+/// socket's write timeout is set to what is left, if the socket has
+/// another one (`socket_timeout` tracks it): a first write to a full
+/// socket already keeps the bound, and in the usual case (one write with
+/// the connection's own timeout, already set) no extra system call is
+/// made.
 fn write_all_vectored(
     stream: &dyn Transport,
     parts: &mut [&[u8]],
-    timeout: Duration,
+    timeout: Option<Duration>,
+    socket_timeout: &mut Option<Duration>,
 ) -> io::Result<()> {
-    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
-    let mut shortened = false;
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut fresh = true;
     let mut parts = &mut parts[..];
-    let result = loop {
+    loop {
         while parts.first().is_some_and(|p| p.is_empty()) {
             parts = &mut parts[1..];
         }
         if parts.is_empty() {
-            break Ok(());
+            return Ok(());
+        }
+        let wanted = match deadline {
+            _ if fresh => timeout,
+            None => None,
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "write deadline passed",
+                    ));
+                }
+                Some(left)
+            }
+        };
+        fresh = false;
+        if *socket_timeout != wanted {
+            stream.set_write_timeout(wanted)?;
+            *socket_timeout = wanted;
         }
         let mut slices = [IoSlice::new(&[]); 3];
         for (slot, part) in slices.iter_mut().zip(parts.iter()) {
             *slot = IoSlice::new(part);
         }
         let mut written = match stream.write_vectored(&slices[..parts.len().min(3)]) {
-            Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => break Err(e),
+            Err(e) => return Err(e),
         };
         while written > 0 {
             let first = parts[0].len().min(written);
@@ -565,25 +851,7 @@ fn write_all_vectored(
                 parts = &mut parts[1..];
             }
         }
-        // A partial write: the rest gets only what is left of the deadline.
-        if let (Some(deadline), false) = (deadline, parts.is_empty()) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "write deadline passed",
-                ));
-            }
-            shortened = true;
-            if let Err(e) = stream.set_write_timeout(Some(left)) {
-                break Err(e);
-            }
-        }
-    };
-    if shortened {
-        let _ = stream.set_write_timeout(Some(timeout));
     }
-    result
 }
 
 /// Reads and drops the peer's bytes until its end of stream, at most
@@ -600,8 +868,71 @@ fn drain_until_eof(stream: &dyn Transport, timeout: Duration) {
         match stream.read(&mut scratch) {
             Ok(0) => return,
             Ok(n) => drained += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // A read timeout, or a read that met the flusher's
+            // non-blocking attempt: the deadline decides.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted
+                        | io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                ) => {}
             Err(_) => return,
         }
+    }
+}
+
+/// The connections on which this thread has a fragmented message open,
+/// so that a thread that ends (returns or panics) mid-message releases
+/// their data channels instead of holding them forever.
+mod open_messages {
+    use std::cell::RefCell;
+    use std::sync::Weak;
+    use std::thread::{self, ThreadId};
+
+    use super::Shared;
+
+    struct Open {
+        thread: ThreadId,
+        connections: Vec<Weak<Shared>>,
+    }
+
+    impl Drop for Open {
+        /// The thread is ending: every message it left open fails its
+        /// connection (see `Shared::abandon_message`).
+        fn drop(&mut self) {
+            for connection in self.connections.drain(..) {
+                if let Some(connection) = connection.upgrade() {
+                    connection.abandon(self.thread);
+                }
+            }
+        }
+    }
+
+    thread_local! {
+        static OPEN: RefCell<Option<Open>> = const { RefCell::new(None) };
+    }
+
+    /// This thread has a message open on `connection`.
+    pub(super) fn enter(connection: &Weak<Shared>) {
+        let _ = OPEN.try_with(|open| {
+            let mut open = open.borrow_mut();
+            let open = open.get_or_insert_with(|| Open {
+                thread: thread::current().id(),
+                connections: Vec::new(),
+            });
+            if !open.connections.iter().any(|c| c.ptr_eq(connection)) {
+                open.connections.push(connection.clone());
+            }
+        });
+    }
+
+    /// This thread's message on `connection` ended.
+    pub(super) fn leave(connection: &Weak<Shared>) {
+        let _ = OPEN.try_with(|open| {
+            if let Some(open) = open.borrow_mut().as_mut() {
+                open.connections.retain(|c| !c.ptr_eq(connection));
+            }
+        });
     }
 }
