@@ -189,10 +189,8 @@ impl Receiver {
     /// waiting wait (for the flusher's bound at most) even though this
     /// batch has ended.
     fn write_answers_or_hold(&mut self, hold: bool) -> Result<()> {
-        let waiting = self
-            .shared
-            .lock_core()
-            .map_or(0, |core| core.conn.data_to_send().len());
+        // Counting what a non-blocking attempt left: held bytes stay bounded.
+        let waiting = self.shared.buffered_amount();
         let may_wait = self.batching || hold;
         if waiting == 0 || (may_wait && waiting < BATCH_MAX && self.shared.schedule_flush()) {
             return Ok(());

@@ -233,6 +233,15 @@ impl Sender {
         self.shared.close_sent()
     }
 
+    /// How many bytes of what this connection's senders handed over have
+    /// not reached the socket yet (frames held or queued, and the rest of
+    /// a write the socket did not take at once), as the browser's
+    /// `WebSocket.bufferedAmount`: a value that stays up tells a peer that
+    /// reads slowly or not at all, without blocking on it.
+    pub fn buffered_amount(&self) -> usize {
+        self.shared.buffered_amount()
+    }
+
     /// Sets how long each later write may block on a peer that does not
     /// read, in place of
     /// [`Config::write_timeout`](field@crate::Config::write_timeout), for

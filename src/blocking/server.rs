@@ -409,13 +409,15 @@ impl State {
             return;
         };
         live.handshaking.remove(&id);
+        // Registered even when stopping: a shutdown that runs out of time
+        // cuts off every connection it finds here.
+        live.senders.insert(id, sender.clone());
         if self.stopping.load(Ordering::SeqCst) {
             drop(live);
             if let Some(sender) = sender.upgrade() {
                 sender.close_within(CloseCode::GOING_AWAY, SHUTTING_DOWN, CLOSE_BUDGET);
+                sender.release_without_waiting();
             }
-        } else {
-            live.senders.insert(id, sender);
         }
     }
 }

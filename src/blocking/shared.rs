@@ -40,7 +40,7 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
@@ -147,6 +147,9 @@ pub(crate) struct Shared {
     /// The transport can try a write without blocking, so frames may be
     /// held for the flusher (`Config::batch_writes`).
     tries_writes: bool,
+    /// How many bytes a non-blocking attempt left in the writer's buffer
+    /// (kept in step with it, readable without the write lock).
+    left_over: AtomicUsize,
 }
 
 /// A duration as the nanoseconds `Shared::write_timeout` stores (0: none).
@@ -201,6 +204,7 @@ impl Shared {
             compresses: compression.is_some(),
             write_timeout: AtomicU64::new(as_nanos(write_timeout)),
             tries_writes,
+            left_over: AtomicUsize::new(0),
         }))
     }
 
@@ -292,7 +296,7 @@ impl Shared {
         // Data frames may wait: for the caller's own flush (`feed_*`), or
         // for the receiving half to come back (batching), then at most the
         // flusher's bound.
-        if data && waiting < BATCH_MAX {
+        if data && waiting + self.left_over.load(Ordering::Relaxed) < BATCH_MAX {
             if hold {
                 return Ok(());
             }
@@ -478,6 +482,7 @@ impl Shared {
         );
         pending.clear();
         writer.buf = pending;
+        self.left_over.store(0, Ordering::Relaxed);
         self.check_write(&mut writer, written)
     }
 
@@ -543,7 +548,7 @@ impl Shared {
         if writer.buf.is_empty() {
             return true;
         }
-        match self.stream.try_write_vectored(&[IoSlice::new(&writer.buf)]) {
+        let all_out = match self.stream.try_write_vectored(&[IoSlice::new(&writer.buf)]) {
             Ok(n) => {
                 writer.buf.drain(..n.min(writer.buf.len()));
                 writer.buf.is_empty()
@@ -560,9 +565,21 @@ impl Shared {
             }
             Err(e) => {
                 let _ = self.check_write(writer, Err(e));
+                writer.buf.clear();
                 false
             }
-        }
+        };
+        self.left_over.store(writer.buf.len(), Ordering::Relaxed);
+        all_out
+    }
+
+    /// Bytes accepted by sends that have not reached the socket yet: held
+    /// or queued frames, and what a non-blocking attempt left.
+    pub(crate) fn buffered_amount(&self) -> usize {
+        let queued = self
+            .lock_core()
+            .map_or(0, |core| core.conn.data_to_send().len());
+        queued + self.left_over.load(Ordering::Relaxed)
     }
 
     /// Writes whatever the core has encoded.
@@ -607,6 +624,7 @@ impl Shared {
             socket_timeout,
         );
         writer.buf.clear();
+        self.left_over.store(0, Ordering::Relaxed);
         if writer.buf.capacity() > KEEP_BUFFER_MAX {
             writer.buf = Vec::new();
         }
@@ -666,6 +684,7 @@ impl Shared {
             if !writer.failed {
                 self.try_write(&mut writer);
                 writer.buf.clear();
+                self.left_over.store(0, Ordering::Relaxed);
             }
         }
         self.ended.store(true, Ordering::SeqCst);
@@ -729,6 +748,7 @@ impl Shared {
             socket_timeout,
         );
         writer.buf.clear();
+        self.left_over.store(0, Ordering::Relaxed);
         closed && self.check_write(&mut writer, written).is_ok()
     }
 
