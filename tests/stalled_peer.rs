@@ -115,7 +115,7 @@ impl Harness {
             });
             (client.join().expect("client"), server_side, running)
         });
-        let (mut client, server_side, running) = client;
+        let (client, server_side, running) = client;
         client.set_nodelay(true).expect("nodelay");
         client
             .set_read_timeout(Some(Duration::from_secs(20)))
