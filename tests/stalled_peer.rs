@@ -454,3 +454,129 @@ fn shutdown_keeps_its_bound_with_a_peer_that_never_answers_close() {
     run.join().expect("accept loop");
     drop(silent);
 }
+
+// ----- 20 stalled peers and 100 well-behaved clients on the README's server -----
+
+/// The README's "A threaded server with split halves", as
+/// `examples/readme_server.rs` runs it (default `Config`).
+fn readme_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            thread::spawn(move || -> Result<(), plainws::Error> {
+                let (mut receiver, sender) = plainws::accept(stream)?.split();
+                let ticker = sender.clone();
+                thread::spawn(move || ticker.send_text("welcome"));
+                loop {
+                    match receiver.recv()? {
+                        Message::Text(text) => sender.send_text(&text)?,
+                        Message::Binary(data) => sender.send_binary(&data)?,
+                        Message::Close(_) => return Ok(()),
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A peer that sends large messages to the echo server and never reads:
+/// the server's writes to it fill its socket and block, then the
+/// server stops reading it, and its own writes are refused. Returns once
+/// both directions are full.
+fn stalled_peer(addr: SocketAddr) -> TcpStream {
+    let stream = common::upgraded_stream(addr, "/");
+    let frame = client_frame(Opcode::Binary, true, &vec![1u8; 60 << 10]);
+    stream.set_nonblocking(true).expect("non-blocking");
+    let mut pending: &[u8] = &frame;
+    let mut refused_since: Option<Instant> = None;
+    loop {
+        match (&stream).write(pending) {
+            Ok(n) => {
+                refused_since = None;
+                pending = &pending[n..];
+                if pending.is_empty() {
+                    pending = &frame;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match refused_since {
+                None => refused_since = Some(Instant::now()),
+                Some(since) if since.elapsed() >= Duration::from_millis(30) => break,
+                Some(_) => thread::sleep(Duration::from_millis(2)),
+            },
+            Err(e) => panic!("stalling a peer: {e}"),
+        }
+    }
+    stream
+}
+
+const CLIENTS: usize = 100;
+const ROUND_TRIPS: usize = 20;
+const WARMUP: usize = 3;
+
+/// 100 clients at once, each doing `ROUND_TRIPS` echoes of a small text
+/// after a warmup; returns the 99th percentile round trip.
+fn p99_round_trip(addr: SocketAddr) -> Duration {
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            thread::Builder::new()
+                .stack_size(128 << 10)
+                .spawn(move || {
+                    let mut stream = common::upgraded_stream(addr, "/");
+                    stream.set_nodelay(true).expect("nodelay");
+                    let (_, welcome) = read_frame(&mut stream);
+                    assert_eq!(welcome, b"welcome");
+                    let mut samples = Vec::with_capacity(ROUND_TRIPS);
+                    for round in 0..WARMUP + ROUND_TRIPS {
+                        let text = format!("client {i} round {round}");
+                        let started = Instant::now();
+                        stream
+                            .write_all(&client_frame(Opcode::Text, true, text.as_bytes()))
+                            .expect("send");
+                        let (_, echo) = read_frame(&mut stream);
+                        if round >= WARMUP {
+                            samples.push(started.elapsed());
+                        }
+                        assert_eq!(echo, text.as_bytes());
+                    }
+                    samples
+                })
+                .expect("a client thread")
+        })
+        .collect();
+    let mut all: Vec<Duration> = clients
+        .into_iter()
+        .flat_map(|c| c.join().expect("a client"))
+        .collect();
+    all.sort();
+    all[all.len() * 99 / 100]
+}
+
+#[test]
+fn twenty_stalled_peers_add_at_most_10_ms_to_the_p99_round_trip_of_100_clients() {
+    let _alone = alone();
+    let addr = readme_server();
+    let _warm = p99_round_trip(addr);
+    let mut without = Vec::new();
+    let mut with = Vec::new();
+    // Alternated, three of each: a loaded machine's noise hits both.
+    for _ in 0..3 {
+        without.push(p99_round_trip(addr));
+        let peers: Vec<TcpStream> = (0..20).map(|_| stalled_peer(addr)).collect();
+        with.push(p99_round_trip(addr));
+        // The stalled peers go: their connections end before the next
+        // run without them.
+        drop(peers);
+    }
+    let (without, with) = (median(without), median(with));
+    eprintln!(
+        "p99 round trip of {CLIENTS} clients: {without:?} alone, {with:?} with 20 stalled peers"
+    );
+    assert!(
+        with <= without + ADDED_AT_MOST,
+        "20 stalled peers raised the p99 round trip from {without:?} to {with:?}"
+    );
+}
