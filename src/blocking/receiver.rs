@@ -150,7 +150,8 @@ impl Receiver {
     /// not written here: the
     /// reply the application is about to send takes it along in the same
     /// write. If no send comes, the next `recv` writes it before it
-    /// blocks, and the flusher within its bound whatever happens.
+    /// blocks, and the flusher tries it (without blocking) within its
+    /// bound whatever happens.
     fn deliver(&mut self, message: Message) -> Result<Message> {
         let was_batching = self.batching;
         self.set_batching(self.start < self.end);

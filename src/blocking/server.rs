@@ -45,9 +45,10 @@ pub struct ServerOptions {
     /// Connections served at once; beyond it a client gets 503 before the
     /// upgrade. Refusals cost no thread: however many clients are
     /// refused, the server holds at most `max_connections` connection
-    /// threads plus one for refusals, and `max_connections` + 33
-    /// descriptors (the listener and at most 32 refused sockets waiting
-    /// for their client to read the 503). Default: 10,000.
+    /// threads plus one for refusals, and `max_connections` + 34
+    /// descriptors (the listener, the refused socket being answered, and
+    /// at most 32 refused sockets waiting for their client to read the
+    /// 503). Default: 10,000.
     pub max_connections: usize,
     /// When set, only requests whose `Origin` is in the list are upgraded;
     /// others get 403 (cross-site WebSocket hijacking, RFC 6455 §10.2).
