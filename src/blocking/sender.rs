@@ -200,6 +200,24 @@ impl Sender {
         Ok(())
     }
 
+    /// A server shutdown's non-blocking first attempt (see
+    /// `Shared::try_close_now`), watching the close handshake if the Close
+    /// went out. Returns false when [`close_within`](Sender::close_within)
+    /// must finish.
+    pub(crate) fn try_close_now(&self, code: CloseCode, reason: &str) -> bool {
+        match self.shared.try_close_now(code, reason) {
+            Some(true) => {
+                close_watch::watch(
+                    &self.shared,
+                    Instant::now() + self.shared.config.close_timeout,
+                );
+                true
+            }
+            Some(false) => true,
+            None => false,
+        }
+    }
+
     /// Closes for a server shutdown, bounded by `budget` (see
     /// `Shared::close_within`), then watches the close handshake.
     pub(crate) fn close_within(&self, code: CloseCode, reason: &str, budget: Duration) {

@@ -430,13 +430,19 @@ const CLOSE_BUDGET: Duration = Duration::from_millis(100);
 /// Threads that close connections at once on shutdown.
 const CLOSERS: usize = 16;
 
-/// Closes every connection with 1001, concurrently: a connection whose
-/// writer is stuck on a peer that does not read is shut down at the
+/// Closes every connection with 1001, concurrently: first one
+/// non-blocking attempt each, so that a peer that does not read delays no
+/// other's Close; then the rest, each within its budget: a connection
+/// whose writer is stuck on a peer that does not read is shut down at the
 /// socket instead of waited for, and past `deadline` the rest are shut
 /// down without a Close.
 fn close_all(senders: &[Sender], deadline: Instant) {
     let close_chunk = |chunk: &[Sender]| {
-        for sender in chunk {
+        let later: Vec<&Sender> = chunk
+            .iter()
+            .filter(|sender| !sender.try_close_now(CloseCode::GOING_AWAY, SHUTTING_DOWN))
+            .collect();
+        for sender in later {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 sender.abort();

@@ -150,6 +150,10 @@ pub(crate) struct Shared {
     /// How many bytes a non-blocking attempt left in the writer's buffer
     /// (kept in step with it, readable without the write lock).
     left_over: AtomicUsize,
+    /// A server shutdown queued its Close with one non-blocking attempt
+    /// ([`try_close_now`](Shared::try_close_now)); the rest is written by
+    /// [`close_within`](Shared::close_within).
+    shutdown_close_queued: AtomicBool,
 }
 
 /// A duration as the nanoseconds `Shared::write_timeout` stores (0: none).
@@ -205,6 +209,7 @@ impl Shared {
             write_timeout: AtomicU64::new(as_nanos(write_timeout)),
             tries_writes,
             left_over: AtomicUsize::new(0),
+            shutdown_close_queued: AtomicBool::new(false),
         }))
     }
 
@@ -691,6 +696,36 @@ impl Shared {
         self.shutdown();
     }
 
+    /// A server shutdown's first, non-blocking attempt: queues the Close
+    /// and tries it once, so that a peer that does not read delays no
+    /// other connection's Close. `Some(closed)`: done (the Close went out
+    /// whole, or cannot be sent); `None`: the writer is busy or the socket
+    /// did not take everything, and [`close_within`](Self::close_within)
+    /// finishes.
+    pub(crate) fn try_close_now(&self, code: CloseCode, reason: &str) -> Option<bool> {
+        let mut writer = match self.writer.try_lock() {
+            Ok(writer) => writer,
+            Err(TryLockError::WouldBlock) => return None,
+            Err(TryLockError::Poisoned(_)) => return Some(false),
+        };
+        if writer.failed {
+            return Some(false);
+        }
+        let closed = match self.core.lock() {
+            Ok(mut core) => {
+                let closed = core.conn.close(code, reason).is_ok();
+                core.conn.take_data_to_send(&mut writer.buf);
+                closed
+            }
+            Err(_) => return Some(false),
+        };
+        if !closed {
+            return Some(false);
+        }
+        self.shutdown_close_queued.store(true, Ordering::SeqCst);
+        self.try_write(&mut writer).then_some(true)
+    }
+
     /// Closes for a server shutdown, within `budget` whatever the peer
     /// does: a writer that still holds the write lock when the budget is
     /// spent is stuck on a peer that does not read and is not waited for
@@ -723,7 +758,8 @@ impl Shared {
         }
         let closed = match self.core.lock() {
             Ok(mut core) => {
-                let closed = core.conn.close(code, reason).is_ok();
+                let queued = self.shutdown_close_queued.load(Ordering::SeqCst);
+                let closed = queued || core.conn.close(code, reason).is_ok();
                 core.conn.take_data_to_send(&mut writer.buf);
                 closed
             }
