@@ -580,3 +580,83 @@ fn twenty_stalled_peers_add_at_most_10_ms_to_the_p99_round_trip_of_100_clients()
         "20 stalled peers raised the p99 round trip from {without:?} to {with:?}"
     );
 }
+
+/// A server with `good` clients and `stalled` ones (their writer stuck
+/// mid-frame on a full socket) is shut down; returns the longest any good
+/// client waited for its 1001 from the call.
+fn slowest_going_away(good: usize, stalled: usize) -> Duration {
+    let (addr, handle, run) = server(Config::default(), |incoming| {
+        let Ok(ws) = incoming.accept_with(|_| Ok(Default::default())) else {
+            return;
+        };
+        let (mut receiver, sender) = ws.split();
+        match receiver.recv() {
+            Ok(Message::Text(t)) if t == "flood me" => {
+                let block = vec![0u8; 1 << 20];
+                while sender.send_binary(&block).is_ok() {}
+            }
+            Ok(_) => while receiver.recv().is_ok() {},
+            Err(_) => {}
+        }
+    });
+    // Interleaved, so that closer threads share stalled and good ones.
+    let mut stuck = Vec::new();
+    let mut clients = Vec::new();
+    for i in 0..good + stalled {
+        let mut client = common::upgraded_stream(addr, "/");
+        if i % ((good + stalled) / stalled.max(1)) == 0 && stuck.len() < stalled {
+            client.write_all(&texts(&["flood me"])).expect("flood");
+            stuck.push(client);
+        } else {
+            client.write_all(&texts(&["hi"])).expect("hi");
+            clients.push(client);
+        }
+    }
+    assert!(common::eventually(Duration::from_secs(10), || handle
+        .connections()
+        == good + stalled));
+    // The stalled writers are stuck once their sockets take no more.
+    thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let readers: Vec<_> = clients
+        .into_iter()
+        .map(|mut client| {
+            thread::spawn(move || {
+                let (opcode, payload) = read_frame(&mut client);
+                let took = started.elapsed();
+                assert_eq!(opcode, 8, "a Close");
+                assert_eq!(payload[..2], 1001u16.to_be_bytes());
+                let _ =
+                    client.write_all(&client_frame(Opcode::Close, true, &close_payload(1001, "")));
+                took
+            })
+        })
+        .collect();
+    let ended = timed_shutdown(&handle);
+    let slowest = readers
+        .into_iter()
+        .map(|r| r.join().expect("a good client"))
+        .max()
+        .unwrap_or_default();
+    assert!(ended, "every connection ended");
+    run.join().expect("accept loop");
+    drop(stuck);
+    slowest
+}
+
+#[test]
+fn stalled_peers_add_at_most_10_ms_to_other_connections_going_away_at_shutdown() {
+    let _alone = alone();
+    let mut without = Vec::new();
+    let mut with = Vec::new();
+    for _ in 0..3 {
+        without.push(slowest_going_away(40, 0));
+        with.push(slowest_going_away(40, 8));
+    }
+    let (without, with) = (median(without), median(with));
+    eprintln!("slowest 1001 at shutdown: {without:?} without stalled peers, {with:?} with 8");
+    assert!(
+        with <= without + ADDED_AT_MOST,
+        "stalled peers delayed the other connections' 1001: {with:?} with them, {without:?} without"
+    );
+}
