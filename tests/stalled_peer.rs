@@ -240,6 +240,62 @@ fn a_stalled_peer_adds_at_most_10_ms_to_another_connections_held_frames() {
     }
 }
 
+#[test]
+fn a_held_reply_left_by_a_full_socket_reaches_the_peer_once_it_reads_again() {
+    let _alone = alone();
+    let harness = Harness::new(Config::default());
+    let (last_tx, last_rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let (mut x, server_side, _running) = harness.connect(move |ws| {
+        let (mut receiver, sender) = ws.split();
+        let Ok(Message::Text(_)) = receiver.recv() else {
+            return;
+        };
+        // Held replies (the second message waits unread) until the
+        // flusher's non-blocking attempt leaves a rest: the socket is full
+        // and nobody writes.
+        for n in 0.. {
+            // Marked at its end: what was written of it shows.
+            let reply = format!("{} end of reply {n:06}", "x".repeat(4000));
+            sender.send_text(&reply).expect("held");
+            let written =
+                common::eventually(Duration::from_millis(50), || sender.buffered_amount() == 0);
+            if !written {
+                let _ = last_tx.send(format!("end of reply {n:06}"));
+                break;
+            }
+        }
+        // The connection goes quiet: no send, no recv.
+        let _ = stop_rx.recv();
+    });
+    fill(&server_side);
+    x.write_all(&texts(&["a", "b"])).expect("X's requests");
+    let wanted = last_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a rest was left");
+    // X reads again: the junk, then the replies, with nothing happening
+    // on the connection but the flusher's retries.
+    let mut seen = Vec::new();
+    let mut chunk = vec![0u8; 256 << 10];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.windows(wanted.len()).any(|w| w == wanted.as_bytes()) {
+        assert!(Instant::now() < deadline, "the held reply never came");
+        x.set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        let n = match x.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => panic!("reading: {e}"),
+        };
+        assert!(n > 0, "the server ended the connection");
+        // Keep only a tail: the junk is megabytes.
+        seen.extend_from_slice(&chunk[..n]);
+        let keep = seen.len().saturating_sub(16 << 10);
+        seen.drain(..keep);
+    }
+    let _ = stop_tx.send(());
+}
+
 /// A split connection whose peer sends Close while the application keeps
 /// a `Sender`: the reply waits for the close watchdog (the close
 /// timeout). Returns the client, the server's socket, what ends the

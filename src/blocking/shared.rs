@@ -523,28 +523,29 @@ impl Shared {
     /// held frames with one non-blocking attempt, never waiting for this
     /// peer. What the socket does not take stays in the writer's buffer
     /// for this connection's own threads: their next send, flush or
-    /// `recv` writes it first. A writer busy on the socket is left alone
-    /// (the flusher tries again a bound later). A write error fails the
-    /// connection: the socket is shut down, so `recv` ends with an error,
-    /// and every later send returns `Error::ConnectionFailed`.
-    pub(crate) fn flush_held(&self) {
+    /// `recv` writes it first, and the flusher tries again later (returns
+    /// true then). A writer busy on the socket is left alone (the flusher
+    /// tries again a bound later). A write error fails the connection: the
+    /// socket is shut down, so `recv` ends with an error, and every later
+    /// send returns `Error::ConnectionFailed`.
+    pub(crate) fn flush_held(&self) -> bool {
         self.flush_scheduled.store(false, Ordering::SeqCst);
         let mut writer = match self.writer.try_lock() {
             Ok(writer) => writer,
             Err(TryLockError::WouldBlock) => {
                 self.schedule_flush();
-                return;
+                return false;
             }
-            Err(TryLockError::Poisoned(_)) => return,
+            Err(TryLockError::Poisoned(_)) => return false,
         };
         if writer.failed {
-            return;
+            return false;
         }
         match self.core.lock() {
             Ok(mut core) => core.conn.take_data_to_send(&mut writer.buf),
-            Err(_) => return,
+            Err(_) => return false,
         }
-        let _ = self.try_write(&mut writer);
+        !self.try_write(&mut writer) && !writer.failed && !self.is_ended()
     }
 
     /// Under the write lock: one non-blocking write of the writer's
@@ -836,7 +837,8 @@ impl Drop for Shared {
             }
             Err(_) => (false, false),
         };
-        if pending {
+        // What a non-blocking attempt left goes out too.
+        if pending || self.left_over.load(Ordering::SeqCst) > 0 {
             let _ = self.flush();
         }
         if reply_sent {
