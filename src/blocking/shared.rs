@@ -45,8 +45,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
+mod channel;
+mod shared_threads;
+
 use crate::blocking::close_watch;
-use crate::blocking::flusher;
 use crate::blocking::random::Entropy;
 use crate::blocking::transport::Transport;
 use crate::error::{Error, Result};
@@ -353,107 +355,6 @@ impl Shared {
         }
     }
 
-    /// Waits, in turn, while another thread's fragmented message holds the
-    /// data channel, at most the write timeout (none when it is zero). A
-    /// thread that had to wait gets the channel reserved for its send.
-    fn wait_for_channel(&self, me: ThreadId) -> Result<()> {
-        let mut core = self.lock_core()?;
-        let free = core.fragment_owner.is_none() && core.waiting.is_empty();
-        if free || core.fragment_owner == Some(me) {
-            return Ok(());
-        }
-        core.waiting.push_back(me);
-        let deadline = self.write_timeout().map(|t| Instant::now() + t);
-        loop {
-            if core.fragment_owner.is_none() && core.waiting.front() == Some(&me) {
-                core.waiting.pop_front();
-                core.fragment_owner = Some(me);
-                return Ok(());
-            }
-            let Some(deadline) = deadline else {
-                core = self
-                    .channel_free
-                    .wait(core)
-                    .map_err(|_| Error::ConnectionFailed)?;
-                continue;
-            };
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                core.waiting.retain(|waiter| *waiter != me);
-                self.channel_free.notify_all();
-                return Err(Error::Timeout(
-                    "waiting for another thread's fragmented message",
-                ));
-            }
-            core = self
-                .channel_free
-                .wait_timeout(core, left)
-                .map_err(|_| Error::ConnectionFailed)?
-                .0;
-        }
-    }
-
-    /// Records whether this thread holds the data channel after a send:
-    /// while its message is open it does; otherwise (its message ended,
-    /// or the connection is closing or failed) it lets the next waiting
-    /// thread have it.
-    fn update_owner(&self, core: &mut Core, me: ThreadId) {
-        let open = core.conn.sending_message().is_some()
-            && !matches!(core.conn.state(), State::CloseSent | State::Closed);
-        if open && core.fragment_owner.is_none_or(|owner| owner == me) {
-            if core.fragment_owner.is_none() {
-                core.fragment_owner = Some(me);
-            }
-            open_messages::enter(&self.this);
-        } else if core.fragment_owner == Some(me) {
-            core.fragment_owner = None;
-            open_messages::leave(&self.this);
-            self.channel_free.notify_all();
-        }
-    }
-
-    /// The thread `owner` ended with a fragmented message open: see
-    /// [`abandon_message`](Self::abandon_message); the close handshake is
-    /// then watched.
-    fn abandon(&self, owner: ThreadId) {
-        if self.abandon_message(owner) {
-            if let Some(this) = self.this.upgrade() {
-                close_watch::watch(&this, Instant::now() + self.config.close_timeout);
-            }
-        }
-    }
-
-    /// The thread `owner` ended with its fragmented message unfinished:
-    /// the connection is closed with 1011 (RFC 6455 §7.4.1: "an
-    /// unexpected condition"), which the peer may receive between
-    /// fragments (§5.4), and waiting senders are released.
-    fn abandon_message(&self, owner: ThreadId) -> bool {
-        let Ok(mut writer) = self.lock_writer() else {
-            return false;
-        };
-        let Ok(mut core) = self.lock_core() else {
-            return false;
-        };
-        if core.fragment_owner != Some(owner) {
-            return false;
-        }
-        core.fragment_owner = None;
-        let closed = core
-            .conn
-            .close(
-                CloseCode::INTERNAL_ERROR,
-                "a sending thread ended mid-message",
-            )
-            .is_ok();
-        self.channel_free.notify_all();
-        if writer.failed {
-            return false;
-        }
-        core.conn.take_data_to_send(&mut writer.buf);
-        drop(core);
-        closed && self.write_buffer(&mut writer).is_ok()
-    }
-
     /// Sends a large payload without copying it (a server's only): the
     /// frames waiting before it, its header and the payload in one
     /// vectored write.
@@ -499,93 +400,6 @@ impl Shared {
     /// Whether payloads of this size go out with [`Shared::send_large`].
     pub(crate) fn is_large(&self, len: usize) -> bool {
         self.role == Role::Server && len >= VECTORED_WRITE_MIN
-    }
-
-    /// Makes sure held frames are written within the flusher's bound.
-    /// Returns false when they must be written now: the transport cannot
-    /// try a write without blocking, or no flusher thread could be had.
-    /// Never called under the core lock (it may start a thread).
-    pub(crate) fn schedule_flush(&self) -> bool {
-        if !self.tries_writes {
-            return false;
-        }
-        if self.flush_scheduled.swap(true, Ordering::SeqCst) {
-            return true;
-        }
-        if flusher::schedule(self.this.clone()) {
-            return true;
-        }
-        self.flush_scheduled.store(false, Ordering::SeqCst);
-        false
-    }
-
-    /// The flusher's call, on a thread shared by every connection: writes
-    /// held frames with one non-blocking attempt, never waiting for this
-    /// peer. What the socket does not take stays in the writer's buffer
-    /// for this connection's own threads: their next send, flush or
-    /// `recv` writes it first, and the flusher tries again later (returns
-    /// true then). A writer busy on the socket is left alone (the flusher
-    /// tries again a bound later). A write error fails the connection: the
-    /// socket is shut down, so `recv` ends with an error, and every later
-    /// send returns `Error::ConnectionFailed`.
-    pub(crate) fn flush_held(&self) -> bool {
-        self.flush_scheduled.store(false, Ordering::SeqCst);
-        let mut writer = match self.writer.try_lock() {
-            Ok(writer) => writer,
-            Err(TryLockError::WouldBlock) => {
-                self.schedule_flush();
-                return false;
-            }
-            Err(TryLockError::Poisoned(_)) => return false,
-        };
-        if writer.failed {
-            return false;
-        }
-        match self.core.lock() {
-            Ok(mut core) => core.conn.take_data_to_send(&mut writer.buf),
-            Err(_) => return false,
-        }
-        !self.try_write(&mut writer) && !writer.failed && !self.is_ended()
-    }
-
-    /// Under the write lock: one non-blocking write of the writer's
-    /// buffer; the rest stays there. Returns whether it is all out.
-    fn try_write(&self, writer: &mut Writer) -> bool {
-        if writer.buf.is_empty() {
-            return true;
-        }
-        let all_out = match self.stream.try_write_vectored(&[IoSlice::new(&writer.buf)]) {
-            Ok(n) => {
-                writer.buf.drain(..n.min(writer.buf.len()));
-                writer.buf.is_empty()
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::Interrupted
-                        | io::ErrorKind::Unsupported
-                ) =>
-            {
-                false
-            }
-            Err(e) => {
-                let _ = self.check_write(writer, Err(e));
-                writer.buf.clear();
-                false
-            }
-        };
-        self.left_over.store(writer.buf.len(), Ordering::Relaxed);
-        all_out
-    }
-
-    /// Bytes accepted by sends that have not reached the socket yet: held
-    /// or queued frames, and what a non-blocking attempt left.
-    pub(crate) fn buffered_amount(&self) -> usize {
-        let queued = self
-            .lock_core()
-            .map_or(0, |core| core.conn.data_to_send().len());
-        queued + self.left_over.load(Ordering::Relaxed)
     }
 
     /// Writes whatever the core has encoded.
@@ -697,36 +511,6 @@ impl Shared {
         self.shutdown();
     }
 
-    /// A server shutdown's first, non-blocking attempt: queues the Close
-    /// and tries it once, so that a peer that does not read delays no
-    /// other connection's Close. `Some(closed)`: done (the Close went out
-    /// whole, or cannot be sent); `None`: the writer is busy or the socket
-    /// did not take everything, and [`close_within`](Self::close_within)
-    /// finishes.
-    pub(crate) fn try_close_now(&self, code: CloseCode, reason: &str) -> Option<bool> {
-        let mut writer = match self.writer.try_lock() {
-            Ok(writer) => writer,
-            Err(TryLockError::WouldBlock) => return None,
-            Err(TryLockError::Poisoned(_)) => return Some(false),
-        };
-        if writer.failed {
-            return Some(false);
-        }
-        let closed = match self.core.lock() {
-            Ok(mut core) => {
-                let closed = core.conn.close(code, reason).is_ok();
-                core.conn.take_data_to_send(&mut writer.buf);
-                closed
-            }
-            Err(_) => return Some(false),
-        };
-        if !closed {
-            return Some(false);
-        }
-        self.shutdown_close_queued.store(true, Ordering::SeqCst);
-        self.try_write(&mut writer).then_some(true)
-    }
-
     /// Closes for a server shutdown, within `budget` whatever the peer
     /// does: a writer that still holds the write lock when the budget is
     /// spent is stuck on a peer that does not read and is not waited for
@@ -787,33 +571,6 @@ impl Shared {
         writer.buf.clear();
         self.left_over.store(0, Ordering::Relaxed);
         closed && self.check_write(&mut writer, written).is_ok()
-    }
-
-    /// Lets go of a handle taken on a thread shared by many connections
-    /// (the flusher, the close watchdog). If it was the last one, the
-    /// connection ends there without waiting for its peer: what is owed
-    /// (a Close reply included) gets one non-blocking attempt, then the
-    /// socket is shut down; `Drop`, which may wait, then has nothing to do.
-    pub(crate) fn release_on_shared_thread(this: Arc<Shared>) {
-        let Some(mut shared) = Arc::into_inner(this) else {
-            return;
-        };
-        if shared.ended.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        if let (Ok(writer), Ok(core)) = (shared.writer.get_mut(), shared.core.get_mut()) {
-            let _ = core.conn.reply_to_close();
-            if !writer.failed {
-                core.conn.take_data_to_send(&mut writer.buf);
-                if !writer.buf.is_empty() {
-                    let _ = shared
-                        .stream
-                        .try_write_vectored(&[IoSlice::new(&writer.buf)]);
-                }
-            }
-        }
-        shared.shutdown();
-        shared.mark_finished();
     }
 
     /// Whether a Close reply is owed to the peer.
@@ -937,60 +694,5 @@ fn drain_until_eof(stream: &dyn Transport, timeout: Duration) {
                 ) => {}
             Err(_) => return,
         }
-    }
-}
-
-/// The connections on which this thread has a fragmented message open,
-/// so that a thread that ends (returns or panics) mid-message releases
-/// their data channels instead of holding them forever.
-mod open_messages {
-    use std::cell::RefCell;
-    use std::sync::Weak;
-    use std::thread::{self, ThreadId};
-
-    use super::Shared;
-
-    struct Open {
-        thread: ThreadId,
-        connections: Vec<Weak<Shared>>,
-    }
-
-    impl Drop for Open {
-        /// The thread is ending: every message it left open fails its
-        /// connection (see `Shared::abandon_message`).
-        fn drop(&mut self) {
-            for connection in self.connections.drain(..) {
-                if let Some(connection) = connection.upgrade() {
-                    connection.abandon(self.thread);
-                }
-            }
-        }
-    }
-
-    thread_local! {
-        static OPEN: RefCell<Option<Open>> = const { RefCell::new(None) };
-    }
-
-    /// This thread has a message open on `connection`.
-    pub(super) fn enter(connection: &Weak<Shared>) {
-        let _ = OPEN.try_with(|open| {
-            let mut open = open.borrow_mut();
-            let open = open.get_or_insert_with(|| Open {
-                thread: thread::current().id(),
-                connections: Vec::new(),
-            });
-            if !open.connections.iter().any(|c| c.ptr_eq(connection)) {
-                open.connections.push(connection.clone());
-            }
-        });
-    }
-
-    /// This thread's message on `connection` ended.
-    pub(super) fn leave(connection: &Weak<Shared>) {
-        let _ = OPEN.try_with(|open| {
-            if let Some(open) = open.borrow_mut().as_mut() {
-                open.connections.retain(|c| !c.ptr_eq(connection));
-            }
-        });
     }
 }
