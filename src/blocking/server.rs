@@ -467,9 +467,11 @@ fn close_all(senders: &[Sender], deadline: Instant) {
 
 impl ServerHandle {
     /// Stops accepting, closes every connection with 1001 (going away),
-    /// and returns once every connection thread has ended, or after
-    /// [`ServerOptions::shutdown_timeout`](field@ServerOptions::shutdown_timeout).
-    /// Returns whether all ended.
+    /// and returns once every connection thread has ended, or at the
+    /// latest [`ServerOptions::shutdown_timeout`](field@ServerOptions::shutdown_timeout)
+    /// plus 100 ms, whatever the peers do: then the connections left are
+    /// cut off at the socket (their threads end soon after). Returns
+    /// whether all ended before that.
     pub fn shutdown(&self) -> bool {
         let state = &self.state;
         let timeout = state.options.shutdown_timeout;
