@@ -176,6 +176,10 @@
 //! close handshake through the same lock, synchronously, so no queue of
 //! control frames can grow. A failed or timed-out write fails the
 //! connection for every sender; a poisoned lock is an error, never a panic.
+//! Only a connection's own threads write with a blocking write: the
+//! process-wide threads (the flusher of held frames, the close watchdog)
+//! only try non-blocking writes, so a peer that stopped reading never
+//! delays another connection.
 //!
 //! ## Limits and timeouts
 //!
@@ -190,7 +194,7 @@
 //! | [`max_headers`](field@Config::max_headers) | 100 | HTTP 431 |
 //! | [`handshake_timeout`](field@Config::handshake_timeout) | 10 s | connection dropped |
 //! | [`close_timeout`](field@Config::close_timeout) | 5 s | socket shut down |
-//! | [`write_timeout`](field@Config::write_timeout) | 30 s | connection failed for every sender |
+//! | [`write_timeout`](field@Config::write_timeout) | 30 s (zero: none) | connection failed for every sender |
 //! | [`idle_timeout`](field@Config::idle_timeout) | none | close 1001 |
 //! | [`keepalive`](field@Config::keepalive) | none | close 1011 when no pong comes |
 //! | [`batch_writes`](field@Config::batch_writes) | on | — (replies to pipelined input share one write, held at most 1 ms) |

@@ -31,6 +31,12 @@ impl Transport for CountingStream {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.write_vectored(bufs)
     }
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        if bufs.iter().any(|b| !b.is_empty()) {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+        }
+        Transport::try_write_vectored(&self.inner, bufs)
+    }
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.inner.shutdown(how)
     }

@@ -354,3 +354,113 @@ fn replies_from_other_threads_go_out_before_the_close_reply() {
     drop(stream);
     server.join().expect("the server");
 }
+
+#[test]
+fn a_continuation_from_another_thread_is_refused_at_once() {
+    let (addr, server) = serve_one(|ws| {
+        let sender = ws.sender();
+        sender
+            .send_fragment(Opcode::Text, b"he", false)
+            .expect("start");
+        let other = sender.clone();
+        let (outcome, took) = thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let outcome = other.send_fragment(Opcode::Continuation, b"llo", true);
+            (outcome, started.elapsed())
+        })
+        .join()
+        .expect("the other thread");
+        assert!(
+            matches!(outcome, Err(Error::NotAllowed(_))),
+            "a continuation from another thread: {outcome:?}"
+        );
+        assert!(
+            took < Duration::from_secs(1),
+            "refused at once, not after waiting: {took:?}"
+        );
+        // Nothing was sent for it: the owner ends its message.
+        sender
+            .send_fragment(Opcode::Continuation, b"llo", true)
+            .expect("end");
+        sender.close(CloseCode::NORMAL, "").expect("close");
+        let mut ws = ws;
+        while ws.recv().is_ok() {}
+    });
+    let mut stream = common::upgraded_stream(addr, "/");
+    let summary: Vec<(bool, u8, Vec<u8>)> = (0..3)
+        .map(|_| read_frame(&mut stream).expect("a frame"))
+        .map(|f| (f.fin, f.opcode, f.payload))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (false, 0x1, b"he".to_vec()),
+            (true, 0x0, b"llo".to_vec()),
+            (true, 0x8, 1000u16.to_be_bytes().to_vec()),
+        ]
+    );
+    stream
+        .write_all(&masked_client_frame(0x8, &1000u16.to_be_bytes()))
+        .expect("close reply");
+    drop(stream);
+    server.join().expect("the server");
+}
+
+/// A thread starts a fragmented message and ends (`panics`: by a panic)
+/// before its last fragment: the connection is closed with 1011 and
+/// another thread's send fails at once instead of waiting for the
+/// channel.
+fn a_thread_ending_mid_message_releases_the_channel(panics: bool) {
+    let (addr, server) = serve_one(move |ws| {
+        let sender = ws.sender();
+        let owner = sender.clone();
+        let ended = thread::spawn(move || {
+            owner
+                .send_fragment(Opcode::Binary, b"part", false)
+                .expect("first fragment");
+            if panics {
+                panic!("the application's bug, mid-message");
+            }
+            // Returns early, leaving its message open.
+        })
+        .join();
+        assert_eq!(ended.is_err(), panics);
+        let started = std::time::Instant::now();
+        let outcome = sender.send_text("after");
+        assert!(
+            outcome.is_err(),
+            "the connection was closed under the abandoned message: {outcome:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "the channel was released at once: {:?}",
+            started.elapsed()
+        );
+        let mut ws = ws;
+        while ws.recv().is_ok() {}
+    });
+    let mut stream = common::upgraded_stream(addr, "/");
+    let first = read_frame(&mut stream).expect("the first fragment");
+    assert_eq!(
+        (first.fin, first.opcode, first.payload.as_slice()),
+        (false, 0x2, &b"part"[..])
+    );
+    let close = read_frame(&mut stream).expect("a Close");
+    assert_eq!(close.opcode, 0x8, "{close:?}");
+    assert_eq!(close.payload[..2], 1011u16.to_be_bytes(), "internal error");
+    stream
+        .write_all(&masked_client_frame(0x8, &1011u16.to_be_bytes()))
+        .expect("close reply");
+    assert!(read_frame(&mut stream).is_none(), "the server closes TCP");
+    server.join().expect("the server");
+}
+
+#[test]
+fn a_thread_that_returns_mid_message_releases_the_channel() {
+    a_thread_ending_mid_message_releases_the_channel(false);
+}
+
+#[test]
+fn a_thread_that_panics_mid_message_releases_the_channel() {
+    a_thread_ending_mid_message_releases_the_channel(true);
+}

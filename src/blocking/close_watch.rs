@@ -7,7 +7,11 @@
 //! One thread watches every closing connection in the process. It starts
 //! when the first deadline is set and ends when no connection is left to
 //! watch, so a server shutting down 10,000 connections adds one thread,
-//! not 10,000.
+//! not 10,000. Shared by all, it never waits for one: at a deadline it
+//! tries the owed Close reply once without blocking and shuts the socket
+//! down (`Shared::on_close_deadline`), and it does that, like starting
+//! its thread, after releasing the watch list's lock, so a peer that
+//! stopped reading delays no other connection's Close reply.
 
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread;
@@ -39,17 +43,28 @@ pub(crate) fn watch(connection: &Arc<Shared>, deadline: Instant) {
         CHANGED.notify_all();
         return;
     }
+    // Started outside the lock: spawning is a system call.
+    watch.running = true;
+    drop(watch);
     let spawned = thread::Builder::new()
         .name("plainws-close".into())
         .stack_size(64 << 10)
         .spawn(run);
-    match spawned {
-        Ok(_) => watch.running = true,
-        Err(_) => {
-            // No thread to wait with: end the connection now rather than never.
-            watch.entries.pop();
-            drop(watch);
-            connection.shutdown();
+    if spawned.is_ok() {
+        return;
+    }
+    // No thread to wait with: end the connections now rather than never.
+    let orphans = match WATCH.lock() {
+        Ok(mut watch) => {
+            watch.running = false;
+            std::mem::take(&mut watch.entries)
+        }
+        Err(_) => Vec::new(),
+    };
+    connection.shutdown();
+    for (_, orphan) in orphans {
+        if let Some(orphan) = orphan.upgrade() {
+            orphan.shutdown();
         }
     }
 }
@@ -66,25 +81,53 @@ fn run() {
     loop {
         let now = Instant::now();
         let mut next: Option<Instant> = None;
+        let mut due = Vec::new();
+        // Handles taken here are let go after the lock (the last one may
+        // end its connection).
+        let mut held = Vec::new();
         watch.entries.retain(|(deadline, connection)| {
-            let Some(connection) = connection.upgrade() else {
+            // Only atomics and reference counts here: nothing that can wait.
+            let Some(live) = connection.upgrade() else {
                 return false;
             };
-            if connection.is_ended() {
-                return false;
-            }
-            if *deadline <= now {
-                connection.on_close_deadline();
-                return false;
-            }
-            next = Some(next.map_or(*deadline, |n| n.min(*deadline)));
-            true
+            let keep = if live.is_ended() {
+                false
+            } else if *deadline <= now {
+                due.push(Arc::clone(&live));
+                false
+            } else {
+                next = Some(next.map_or(*deadline, |n| n.min(*deadline)));
+                true
+            };
+            held.push(live);
+            keep
         });
+        if !held.is_empty() {
+            // Acted on without the lock: new deadlines can be set meanwhile.
+            drop(watch);
+            let acted = !due.is_empty();
+            for connection in due {
+                connection.on_close_deadline();
+                Shared::release_on_shared_thread(connection);
+            }
+            for connection in held {
+                Shared::release_on_shared_thread(connection);
+            }
+            watch = match WATCH.lock() {
+                Ok(watch) => watch,
+                Err(_) => return,
+            };
+            if acted {
+                continue;
+            }
+            // Deadlines set while the lock was free count too.
+            next = watch.entries.iter().map(|(deadline, _)| *deadline).min();
+        }
         let Some(next) = next else {
             watch.running = false;
             return;
         };
-        watch = match CHANGED.wait_timeout(watch, next.saturating_duration_since(now)) {
+        watch = match CHANGED.wait_timeout(watch, next.saturating_duration_since(Instant::now())) {
             Ok((guard, _)) => guard,
             Err(_) => return,
         };

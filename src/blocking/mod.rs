@@ -8,6 +8,7 @@ pub(crate) mod flusher;
 pub(crate) mod proxy;
 pub(crate) mod random;
 pub(crate) mod receiver;
+pub(crate) mod refusals;
 pub(crate) mod sender;
 pub(crate) mod server;
 pub(crate) mod shared;

@@ -151,7 +151,8 @@ impl Receiver {
     /// not written here: the
     /// reply the application is about to send takes it along in the same
     /// write. If no send comes, the next `recv` writes it before it
-    /// blocks, and the flusher within its bound whatever happens.
+    /// blocks, and the flusher tries it (without blocking) within its
+    /// bound whatever happens.
     fn deliver(&mut self, message: Message) -> Result<Message> {
         let was_batching = self.batching;
         self.set_batching(self.start < self.end);
@@ -187,10 +188,8 @@ impl Receiver {
     /// waiting wait (for the flusher's bound at most) even though this
     /// batch has ended.
     fn write_answers_or_hold(&mut self, hold: bool) -> Result<()> {
-        let waiting = self
-            .shared
-            .lock_core()
-            .map_or(0, |core| core.conn.data_to_send().len());
+        // Counting what a non-blocking attempt left: held bytes stay bounded.
+        let waiting = self.shared.buffered_amount();
         let may_wait = self.batching || hold;
         if waiting == 0 || (may_wait && waiting < BATCH_MAX && self.shared.schedule_flush()) {
             return Ok(());

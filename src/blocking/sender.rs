@@ -4,8 +4,11 @@
 //! applies the send rules and encodes the frame, then through the write
 //! lock that puts encoded frames on the socket whole and in order (see
 //! the `shared` module). A call returns once its frame is written (or
-//! queued, for `feed_*` and while batching), or with an error: what a
-//! `Sender` accepted goes out, or its caller hears why not.
+//! queued, for `feed_*` and while batching), or with an error. A queued
+//! frame that later fails to go out (the flusher's write fails, or the
+//! connection fails first) fails the connection: the caller hears it
+//! from its next call (`Error::ConnectionFailed`), and `recv` ends with
+//! an error.
 //!
 //! [`Connection`]: crate::sansio::connection::Connection
 
@@ -13,7 +16,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use crate::blocking::close_watch;
-use crate::blocking::shared::{Shared, now};
+use crate::blocking::shared::{Channel, Shared, now};
 use crate::error::Result;
 use crate::sansio::close::CloseCode;
 use crate::sansio::frame::Opcode;
@@ -116,7 +119,14 @@ impl Sender {
     /// The message holds the data channel until its last fragment: data
     /// messages from other threads wait for it (at most the write
     /// timeout), while Pings, Pongs and Closes may still go between the
-    /// fragments. The thread that sent the first fragment sends the rest.
+    /// fragments. The thread that sent the first fragment sends the rest:
+    /// a `Continuation` from another thread is refused at once with
+    /// [`Error::NotAllowed`](crate::Error::NotAllowed). If that thread
+    /// ends (returns or panics) before the last fragment, the connection
+    /// is closed with 1011 (internal error) and the waiting threads'
+    /// sends fail at once; a thread that lives on (a pool that catches
+    /// panics) ends its message itself, with a last fragment or
+    /// [`close`](Sender::close).
     /// Refused with nothing sent: a continuation with no message open
     /// ([`Error::NoMessageToContinue`](crate::Error::NoMessageToContinue)),
     /// a new message from the same thread while its own is open
@@ -137,11 +147,17 @@ impl Sender {
 
     /// One frame, never compressed.
     fn data(&self, opcode: Opcode, payload: &[u8], fin: bool, hold: bool) -> Result<()> {
+        let channel = if opcode == Opcode::Continuation {
+            Channel::Continuation
+        } else {
+            Channel::Data
+        };
         if !hold && self.shared.is_large(payload.len()) {
-            return self.shared.send_large(opcode, payload, fin);
+            return self.shared.send_large(channel, opcode, payload, fin);
         }
-        self.shared
-            .send(true, hold, |conn| conn.send_fragment(opcode, payload, fin))
+        self.shared.send_on(channel, hold, |conn| {
+            conn.send_fragment(opcode, payload, fin)
+        })
     }
 
     /// Sends a Ping; its payload may be at most 125 bytes (RFC 6455 §5.5).
@@ -182,6 +198,21 @@ impl Sender {
         Ok(())
     }
 
+    /// A server shutdown's non-blocking first attempt (see
+    /// `Shared::try_close_now`), watching the close handshake if the Close
+    /// went out. Returns false when [`close_within`](Sender::close_within)
+    /// must finish.
+    pub(crate) fn try_close_now(&self, code: CloseCode, reason: &str) -> bool {
+        match self.shared.try_close_now(code, reason) {
+            Some(true) => {
+                close_watch::watch(&self.shared, self.shared.close_deadline());
+                true
+            }
+            Some(false) => true,
+            None => false,
+        }
+    }
+
     /// Closes for a server shutdown, bounded by `budget` (see
     /// `Shared::close_within`), then watches the close handshake.
     pub(crate) fn close_within(&self, code: CloseCode, reason: &str, budget: Duration) {
@@ -201,6 +232,12 @@ impl Sender {
         self.shared.compresses()
     }
 
+    /// Lets go of this handle without waiting for the peer, even if it is
+    /// the connection's last (see `Shared::release_on_shared_thread`).
+    pub(crate) fn release_without_waiting(self) {
+        Shared::release_on_shared_thread(self.shared);
+    }
+
     /// Shuts the connection down at the socket, without a Close.
     pub(crate) fn abort(&self) {
         self.shared.shutdown();
@@ -212,12 +249,26 @@ impl Sender {
         self.shared.close_sent()
     }
 
-    /// Sets how long one frame write may block (see
-    /// [`Config::write_timeout`](field@crate::Config::write_timeout)).
+    /// How many bytes of what this connection's senders handed over have
+    /// not reached the socket yet (frames held or queued, and the rest of
+    /// a write the socket did not take at once), as the browser's
+    /// `WebSocket.bufferedAmount`: a value that stays up tells a peer that
+    /// reads slowly or not at all, without blocking on it.
+    pub fn buffered_amount(&self) -> usize {
+        self.shared.buffered_amount()
+    }
+
+    /// Sets how long each later write may block on a peer that does not
+    /// read, in place of
+    /// [`Config::write_timeout`](field@crate::Config::write_timeout), for
+    /// every clone of this sender and the receiving half's replies; it
+    /// also bounds a data send's wait for another thread's fragmented
+    /// message. Zero means no timeout, as in `Config::write_timeout`
+    /// (std's `set_write_timeout(None)`): a write then waits as long as
+    /// the peer does not read. A write already blocked keeps its own
+    /// deadline.
     pub fn set_write_timeout(&self, timeout: Duration) -> Result<()> {
-        self.shared
-            .stream
-            .set_write_timeout(Some(timeout).filter(|t| !t.is_zero()))?;
+        self.shared.set_write_timeout(timeout);
         Ok(())
     }
 }

@@ -11,8 +11,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::blocking::refusals::Refusals;
 use crate::blocking::sender::{Sender, WeakSender};
-use crate::blocking::websocket::{WebSocket, accept_with, refuse};
+use crate::blocking::websocket::{WebSocket, accept_with};
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
@@ -42,7 +43,12 @@ pub struct ServerOptions {
     /// Settings for every connection.
     pub config: Config,
     /// Connections served at once; beyond it a client gets 503 before the
-    /// upgrade. Default: 10,000.
+    /// upgrade. Refusals cost no thread: however many clients are
+    /// refused, the server holds at most `max_connections` connection
+    /// threads plus one for refusals, and `max_connections` + 34
+    /// descriptors (the listener, the refused socket being answered, and
+    /// at most 32 refused sockets waiting for their client to read the
+    /// 503). Default: 10,000.
     pub max_connections: usize,
     /// When set, only requests whose `Origin` is in the list are upgraded;
     /// others get 403 (cross-site WebSocket hijacking, RFC 6455 §10.2).
@@ -128,6 +134,7 @@ struct State {
     live: Mutex<Live>,
     all_done: Condvar,
     local_addr: SocketAddr,
+    refusals: Refusals,
 }
 
 #[derive(Debug, Default)]
@@ -268,6 +275,7 @@ impl Server {
                 live: Mutex::new(Live::default()),
                 all_done: Condvar::new(),
                 local_addr,
+                refusals: Refusals::default(),
             }),
         })
     }
@@ -326,18 +334,11 @@ impl Server {
             return;
         };
         if !self.state.enter() {
-            // Answer 503 off the accept loop: a slow client cannot stall it.
-            let busy = thread::Builder::new()
-                .name("plainws-busy".into())
-                .stack_size(32 << 10);
-            let _ = busy.spawn(move || {
-                let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-                refuse(
-                    &stream,
-                    &Response::for_error(&Error::ServerBusy),
-                    Error::ServerBusy,
-                );
-            });
+            // 503 without blocking and without a thread of its own: a
+            // flood of refused clients cannot stall the accept loop nor
+            // grow the server's threads and descriptors.
+            let busy = Response::for_error(&Error::ServerBusy).to_bytes();
+            self.state.refusals.refuse(stream, &busy);
             return;
         }
         let id = self.state.next_id.fetch_add(1, Ordering::Relaxed);
@@ -409,13 +410,15 @@ impl State {
             return;
         };
         live.handshaking.remove(&id);
+        // Registered even when stopping: a shutdown that runs out of time
+        // cuts off every connection it finds here.
+        live.senders.insert(id, sender.clone());
         if self.stopping.load(Ordering::SeqCst) {
             drop(live);
             if let Some(sender) = sender.upgrade() {
                 sender.close_within(CloseCode::GOING_AWAY, SHUTTING_DOWN, CLOSE_BUDGET);
+                sender.release_without_waiting();
             }
-        } else {
-            live.senders.insert(id, sender);
         }
     }
 }
@@ -427,13 +430,19 @@ const CLOSE_BUDGET: Duration = Duration::from_millis(100);
 /// Threads that close connections at once on shutdown.
 const CLOSERS: usize = 16;
 
-/// Closes every connection with 1001, concurrently: a connection whose
-/// writer is stuck on a peer that does not read is shut down at the
+/// Closes every connection with 1001, concurrently: first one
+/// non-blocking attempt each, so that a peer that does not read delays no
+/// other's Close; then the rest, each within its budget: a connection
+/// whose writer is stuck on a peer that does not read is shut down at the
 /// socket instead of waited for, and past `deadline` the rest are shut
 /// down without a Close.
 fn close_all(senders: &[Sender], deadline: Instant) {
     let close_chunk = |chunk: &[Sender]| {
-        for sender in chunk {
+        let later: Vec<&Sender> = chunk
+            .iter()
+            .filter(|sender| !sender.try_close_now(CloseCode::GOING_AWAY, SHUTTING_DOWN))
+            .collect();
+        for sender in later {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 sender.abort();
@@ -458,9 +467,11 @@ fn close_all(senders: &[Sender], deadline: Instant) {
 
 impl ServerHandle {
     /// Stops accepting, closes every connection with 1001 (going away),
-    /// and returns once every connection thread has ended, or after
-    /// [`ServerOptions::shutdown_timeout`](field@ServerOptions::shutdown_timeout).
-    /// Returns whether all ended.
+    /// and returns once every connection thread has ended, or at the
+    /// latest [`ServerOptions::shutdown_timeout`](field@ServerOptions::shutdown_timeout)
+    /// plus 100 ms, whatever the peers do: then the connections left are
+    /// cut off at the socket (their threads end soon after). Returns
+    /// whether all ended before that.
     pub fn shutdown(&self) -> bool {
         let state = &self.state;
         let timeout = state.options.shutdown_timeout;
@@ -485,12 +496,29 @@ impl ServerHandle {
             Err(_) => Vec::new(),
         };
         close_all(&senders, Instant::now() + timeout / 2);
+        // Our handles must not be the ones that end a connection: that
+        // may wait for its peer.
+        senders
+            .into_iter()
+            .for_each(Sender::release_without_waiting);
         let Ok(mut live) = state.live.lock() else {
             return false;
         };
         while live.threads > 0 {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
+                // Out of time: what is left is cut off at the socket, so
+                // that its threads end soon after we return.
+                let streams: Vec<Arc<TcpStream>> = live.handshaking.values().cloned().collect();
+                let weak: Vec<WeakSender> = live.senders.values().cloned().collect();
+                drop(live);
+                for stream in streams {
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                }
+                for sender in weak.iter().filter_map(WeakSender::upgrade) {
+                    sender.abort();
+                    sender.release_without_waiting();
+                }
                 return false;
             }
             live = match state.all_done.wait_timeout(live, left) {

@@ -5,15 +5,29 @@
 //! Lock order is always `writer`, then `core`. The core lock is held only
 //! for pure work (encoding, decoding), never across a system call, so a
 //! reader decoding input never waits for a writer blocked on a slow peer.
+//! (One exception: a client's masking keys come from a pool that is
+//! refilled from `/dev/urandom`, 512 bytes every 128 keys, while the core
+//! encodes; see `random.rs`.)
 //! The writer lock is held while bytes go to the socket: whoever holds it
 //! takes everything the core has encoded so far and writes it, so frames
 //! leave in exactly the order the core encoded them, whole, never
 //! interleaved.
 //!
+//! Only the connection's own threads (its receiving half, the threads
+//! calling a `Sender`) write with a blocking write. Threads shared by
+//! many connections (the flusher of held frames, the close watchdog) only
+//! try a non-blocking write ([`Transport::try_write_vectored`]): what the
+//! socket does not take at once stays in the writer's buffer, ahead of
+//! anything encoded later, for the connection's next write.
+//!
 //! A fragmented message holds the data channel (RFC 6455 §5.4): the
 //! thread that started it owns it until its last fragment, and data
 //! messages from other threads wait (bounded by the write timeout) while
-//! control frames still pass.
+//! control frames still pass. A continuation from any other thread is
+//! refused at once. If the owning thread ends (returns or panics) with
+//! its message unfinished, the connection is closed with 1011 (internal
+//! error): the peer drops the partial message and waiting senders get an
+//! error at once.
 //!
 //! The connection ends when its last handle (the [`Receiver`] and every
 //! [`Sender`]) is dropped: a Close reply still owed to the peer goes out
@@ -26,13 +40,15 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
+mod channel;
+mod shared_threads;
+
 use crate::blocking::close_watch;
-use crate::blocking::flusher;
 use crate::blocking::random::Entropy;
 use crate::blocking::transport::Transport;
 use crate::error::{Error, Result};
@@ -85,10 +101,28 @@ pub(crate) struct Core {
 
 /// The socket's write side.
 struct Writer {
-    /// Bytes taken from the core, being written.
+    /// Bytes taken from the core and not written yet, in order. Between
+    /// writes it holds what a non-blocking attempt (the flusher's, the
+    /// close watchdog's) left: the next write sends it first.
     buf: Vec<u8>,
     /// A write failed or timed out: the stream may hold half a frame.
     failed: bool,
+    /// The write timeout set on the socket now, so that it is set again
+    /// only when a write needs another one.
+    socket_timeout: Option<Duration>,
+}
+
+/// Which channel a send goes through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Channel {
+    /// Ping, Pong, Close: never waits for a fragmented message.
+    Control,
+    /// A new data message: waits, in turn, for another thread's
+    /// fragmented message to end.
+    Data,
+    /// The next fragment of this thread's message: never waits; refused
+    /// at once from any thread but the message's own.
+    Continuation,
 }
 
 impl MaskSource for Entropy {
@@ -118,6 +152,31 @@ pub(crate) struct Shared {
     this: Weak<Shared>,
     /// permessage-deflate was negotiated.
     compresses: bool,
+    /// The write timeout in nanoseconds (0: none), from
+    /// `Config::write_timeout` or `Sender::set_write_timeout`.
+    write_timeout: AtomicU64,
+    /// The transport can try a write without blocking, so frames may be
+    /// held for the flusher (`Config::batch_writes`).
+    tries_writes: bool,
+    /// How many bytes a non-blocking attempt left in the writer's buffer
+    /// (kept in step with it, readable without the write lock).
+    left_over: AtomicUsize,
+    /// A server shutdown queued its Close with one non-blocking attempt
+    /// ([`try_close_now`](Shared::try_close_now)); the rest is written by
+    /// [`close_within`](Shared::close_within).
+    shutdown_close_queued: AtomicBool,
+}
+
+/// A duration as the nanoseconds `Shared::write_timeout` stores (0: none).
+fn as_nanos(timeout: Option<Duration>) -> u64 {
+    timeout.map_or(0, |t| {
+        u64::try_from(t.as_nanos()).unwrap_or(u64::MAX).max(1)
+    })
+}
+
+/// A write timeout as the socket takes it: zero means none.
+pub(crate) fn socket_timeout(timeout: Duration) -> Option<Duration> {
+    Some(timeout).filter(|t| !t.is_zero())
 }
 
 impl Shared {
@@ -126,7 +185,9 @@ impl Shared {
         let config = conn.config().clone();
         let role = conn.role();
         let compresses = conn.compresses();
-        stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
+        let write_timeout = socket_timeout(config.write_timeout);
+        stream.set_write_timeout(write_timeout)?;
+        let tries_writes = stream.try_write_vectored(&[]).is_ok();
         Ok(Arc::new_cyclic(|this| Shared {
             core: Mutex::new(Core {
                 conn,
@@ -138,6 +199,7 @@ impl Shared {
             writer: Mutex::new(Writer {
                 buf: Vec::new(),
                 failed: false,
+                socket_timeout: write_timeout,
             }),
             stream,
             role,
@@ -147,6 +209,10 @@ impl Shared {
             flush_scheduled: AtomicBool::new(false),
             this: this.clone(),
             compresses,
+            write_timeout: AtomicU64::new(as_nanos(write_timeout)),
+            tries_writes,
+            left_over: AtomicUsize::new(0),
+            shutdown_close_queued: AtomicBool::new(false),
         }))
     }
 
@@ -183,6 +249,22 @@ impl Shared {
         let _ = self.stream.shutdown(Shutdown::Both);
     }
 
+    /// The write timeout every later write gets (`None`: none).
+    pub(crate) fn write_timeout(&self) -> Option<Duration> {
+        match self.write_timeout.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
+
+    /// Sets the write timeout for every later write, and for the wait for
+    /// the data channel (zero: none). The socket gets it with the next
+    /// write.
+    pub(crate) fn set_write_timeout(&self, timeout: Duration) {
+        self.write_timeout
+            .store(as_nanos(socket_timeout(timeout)), Ordering::Relaxed);
+    }
+
     /// Runs a send operation on the core and writes its frames, unless
     /// `hold` (or the receiving half's batching) lets them wait. `data`
     /// operations respect the data channel of a fragmented message.
@@ -192,9 +274,25 @@ impl Shared {
         hold: bool,
         op: impl FnOnce(&mut Connection) -> Result<()>,
     ) -> Result<()> {
+        let channel = if data {
+            Channel::Data
+        } else {
+            Channel::Control
+        };
+        self.send_on(channel, hold, op)
+    }
+
+    /// [`send`](Self::send) through `channel`.
+    pub(crate) fn send_on(
+        &self,
+        channel: Channel,
+        hold: bool,
+        op: impl FnOnce(&mut Connection) -> Result<()>,
+    ) -> Result<()> {
         let me = thread::current().id();
-        let (mut writer, mut core) = self.lock_for(me, data)?;
+        let (mut writer, mut core) = self.lock_for(me, channel)?;
         let result = op(&mut core.conn);
+        let data = channel != Channel::Control;
         if data {
             self.update_owner(&mut core, me);
         }
@@ -206,91 +304,70 @@ impl Shared {
         // Data frames may wait: for the caller's own flush (`feed_*`), or
         // for the receiving half to come back (batching), then at most the
         // flusher's bound.
-        if data && waiting < BATCH_MAX && (hold || (core.batching && self.schedule_flush())) {
-            return Ok(());
+        if data && waiting + self.left_over.load(Ordering::Relaxed) < BATCH_MAX {
+            if hold {
+                return Ok(());
+            }
+            if core.batching {
+                // Scheduling may start the flusher's thread: not under the
+                // core lock. The write lock keeps the order meanwhile.
+                drop(core);
+                if self.schedule_flush() {
+                    return Ok(());
+                }
+                core = self.lock_core()?;
+            }
         }
         core.conn.take_data_to_send(&mut writer.buf);
         drop(core);
         self.write_buffer(&mut writer)
     }
 
-    /// Takes both locks, in order, for a send. A `data` send first waits
+    /// Takes both locks, in order, for a send. A data send first waits
     /// for the data channel, and again if another thread took it while
-    /// the locks were being taken.
+    /// the locks were being taken; a continuation never waits.
     fn lock_for(
         &self,
         me: ThreadId,
-        data: bool,
+        channel: Channel,
     ) -> Result<(MutexGuard<'_, Writer>, MutexGuard<'_, Core>)> {
         loop {
-            if data {
+            if channel == Channel::Data {
                 self.wait_for_channel(me)?;
             }
             let writer = self.lock_writer()?;
             let mut core = self.lock_core()?;
             if writer.failed {
-                if data {
+                if channel != Channel::Control {
                     self.update_owner(&mut core, me);
                 }
                 return Err(Error::ConnectionFailed);
             }
-            if !data || core.fragment_owner.is_none_or(|owner| owner == me) {
-                return Ok((writer, core));
+            match (channel, core.fragment_owner) {
+                (Channel::Control, _) | (_, None) => return Ok((writer, core)),
+                (_, Some(owner)) if owner == me => return Ok((writer, core)),
+                (Channel::Continuation, Some(_)) => {
+                    return Err(Error::NotAllowed(
+                        "a continuation from a thread other than the one that started the message",
+                    ));
+                }
+                (Channel::Data, Some(_)) => {}
             }
-        }
-    }
-
-    /// Waits, in turn, while another thread's fragmented message holds the
-    /// data channel, at most the write timeout. A thread that had to wait
-    /// gets the channel reserved for its send.
-    fn wait_for_channel(&self, me: ThreadId) -> Result<()> {
-        let mut core = self.lock_core()?;
-        let free = core.fragment_owner.is_none() && core.waiting.is_empty();
-        if free || core.fragment_owner == Some(me) {
-            return Ok(());
-        }
-        core.waiting.push_back(me);
-        let deadline = Instant::now() + self.config.write_timeout;
-        loop {
-            if core.fragment_owner.is_none() && core.waiting.front() == Some(&me) {
-                core.waiting.pop_front();
-                core.fragment_owner = Some(me);
-                return Ok(());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                core.waiting.retain(|waiter| *waiter != me);
-                self.channel_free.notify_all();
-                return Err(Error::Timeout(
-                    "waiting for another thread's fragmented message",
-                ));
-            }
-            core = self
-                .channel_free
-                .wait_timeout(core, left)
-                .map_err(|_| Error::ConnectionFailed)?
-                .0;
-        }
-    }
-
-    /// Records whether this thread holds the data channel after a send:
-    /// while its message is open it does; otherwise it lets the next
-    /// waiting thread have it.
-    fn update_owner(&self, core: &mut Core, me: ThreadId) {
-        if core.conn.sending_message().is_some() {
-            core.fragment_owner = Some(me);
-        } else if core.fragment_owner == Some(me) {
-            core.fragment_owner = None;
-            self.channel_free.notify_all();
         }
     }
 
     /// Sends a large payload without copying it (a server's only): the
     /// frames waiting before it, its header and the payload in one
     /// vectored write.
-    pub(crate) fn send_large(&self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<()> {
+    pub(crate) fn send_large(
+        &self,
+        channel: Channel,
+        opcode: Opcode,
+        payload: &[u8],
+        fin: bool,
+    ) -> Result<()> {
         let me = thread::current().id();
-        let (mut writer, mut core) = self.lock_for(me, true)?;
+        let (mut writer, mut core) = self.lock_for(me, channel)?;
         let mut pending = std::mem::take(&mut writer.buf);
         let head = core
             .conn
@@ -307,10 +384,12 @@ impl Shared {
         let written = write_all_vectored(
             self.stream.as_ref(),
             &mut [&pending, head.as_bytes(), payload],
-            self.config.write_timeout,
+            self.write_timeout(),
+            &mut writer.socket_timeout,
         );
         pending.clear();
         writer.buf = pending;
+        self.left_over.store(0, Ordering::Relaxed);
         self.check_write(&mut writer, written)
     }
 
@@ -324,43 +403,20 @@ impl Shared {
         self.role == Role::Server && len >= VECTORED_WRITE_MIN
     }
 
-    /// Makes sure held frames are written within the flusher's bound.
-    /// Returns false when they must be written now.
-    pub(crate) fn schedule_flush(&self) -> bool {
-        if self.flush_scheduled.swap(true, Ordering::SeqCst) {
-            return true;
-        }
-        if flusher::schedule(self.this.clone()) {
-            return true;
-        }
-        self.flush_scheduled.store(false, Ordering::SeqCst);
-        false
-    }
-
-    /// The flusher's call: writes held frames, unless a writer is busy on
-    /// the socket (then it tries again a bound later).
-    pub(crate) fn flush_held(&self) {
-        self.flush_scheduled.store(false, Ordering::SeqCst);
-        let Ok(mut writer) = self.writer.try_lock() else {
-            self.schedule_flush();
-            return;
-        };
-        let _ = self.write_pending(&mut writer);
-    }
-
     /// Writes whatever the core has encoded.
     pub(crate) fn flush(&self) -> Result<()> {
         let mut writer = self.lock_writer()?;
         self.write_pending(&mut writer)
     }
 
-    /// Under the write lock: takes what the core has encoded and writes it.
+    /// Under the write lock: takes what the core has encoded and writes
+    /// it, after what an earlier non-blocking attempt left.
     fn write_pending(&self, writer: &mut Writer) -> Result<()> {
         if writer.failed {
             return Err(Error::ConnectionFailed);
         }
         let mut core = self.lock_core()?;
-        if core.conn.data_to_send().is_empty() {
+        if core.conn.data_to_send().is_empty() && writer.buf.is_empty() {
             return Ok(());
         }
         core.conn.take_data_to_send(&mut writer.buf);
@@ -388,8 +444,19 @@ impl Shared {
 
     /// Writes the writer's buffer whole, within one write deadline.
     fn write_buffer(&self, writer: &mut Writer) -> Result<()> {
-        let written = write_all(self.stream.as_ref(), &writer.buf, self.config.write_timeout);
+        let Writer {
+            buf,
+            socket_timeout,
+            ..
+        } = writer;
+        let written = write_all_vectored(
+            self.stream.as_ref(),
+            &mut [buf],
+            self.write_timeout(),
+            socket_timeout,
+        );
         writer.buf.clear();
+        self.left_over.store(0, Ordering::Relaxed);
         if writer.buf.capacity() > KEEP_BUFFER_MAX {
             writer.buf = Vec::new();
         }
@@ -443,9 +510,12 @@ impl Shared {
         close_watch::finished();
     }
 
-    /// The close watchdog's deadline passed: a Close reply still owed goes
-    /// out now (if no writer is stuck on the socket), and a close
-    /// handshake the peer has not finished is given up on.
+    /// The close watchdog's deadline passed (on the watchdog's thread,
+    /// shared by every connection): a Close reply still owed is tried
+    /// once without blocking (if no writer is busy on the socket), and the
+    /// socket is shut down, which ends a close handshake the peer has not
+    /// finished and wakes this connection's threads. A peer that is not
+    /// reading by then is not waited for.
     pub(crate) fn on_close_deadline(&self) {
         if let Ok(mut writer) = self.writer.try_lock() {
             if let Ok(mut core) = self.core.lock() {
@@ -454,8 +524,10 @@ impl Shared {
                     core.conn.take_data_to_send(&mut writer.buf);
                 }
             }
-            if !writer.failed && !writer.buf.is_empty() {
-                let _ = self.write_buffer(&mut writer);
+            if !writer.failed {
+                self.try_write(&mut writer);
+                writer.buf.clear();
+                self.left_over.store(0, Ordering::Relaxed);
             }
         }
         self.ended.store(true, Ordering::SeqCst);
@@ -465,9 +537,10 @@ impl Shared {
     /// Closes for a server shutdown, within `budget` whatever the peer
     /// does: a writer that still holds the write lock when the budget is
     /// spent is stuck on a peer that does not read and is not waited for
-    /// (the socket is shut down under it); the Close frame itself gets
-    /// what is left of `budget` to be written. Returns whether the Close
-    /// went out.
+    /// (the socket is shut down under it); the Close frame, after what is
+    /// waiting before it, gets what is left of `budget` to be written,
+    /// from the first write on (the socket's own write timeout is set to
+    /// it). Returns whether the Close went out.
     pub(crate) fn close_within(&self, code: CloseCode, reason: &str, budget: Duration) -> bool {
         // The write lock may be held for a moment by a flush; only a writer
         // still holding it when the budget is spent is stuck on its peer.
@@ -475,11 +548,11 @@ impl Shared {
         let mut writer = loop {
             match self.writer.try_lock() {
                 Ok(writer) => break writer,
-                Err(std::sync::TryLockError::Poisoned(_)) => {
+                Err(TryLockError::Poisoned(_)) => {
                     self.shutdown();
                     return false;
                 }
-                Err(std::sync::TryLockError::WouldBlock) => {
+                Err(TryLockError::WouldBlock) => {
                     if Instant::now() >= deadline {
                         self.shutdown();
                         return false;
@@ -488,13 +561,13 @@ impl Shared {
                 }
             }
         };
-        let budget = deadline.saturating_duration_since(Instant::now());
         if writer.failed {
             return false;
         }
         let closed = match self.core.lock() {
             Ok(mut core) => {
-                let closed = core.conn.close(code, reason, now()).is_ok();
+                let queued = self.shutdown_close_queued.load(Ordering::SeqCst);
+                let closed = queued || core.conn.close(code, reason, now()).is_ok();
                 core.conn.take_data_to_send(&mut writer.buf);
                 closed
             }
@@ -503,15 +576,23 @@ impl Shared {
         if writer.buf.is_empty() {
             return closed;
         }
-        let written = write_all(
+        let Writer {
+            buf,
+            socket_timeout,
+            ..
+        } = &mut *writer;
+        let written = write_all_vectored(
             self.stream.as_ref(),
-            &writer.buf,
-            budget.max(Duration::from_millis(1)),
+            &mut [buf],
+            Some(
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1)),
+            ),
+            socket_timeout,
         );
         writer.buf.clear();
-        let _ = self
-            .stream
-            .set_write_timeout(Some(self.config.write_timeout).filter(|t| !t.is_zero()));
+        self.left_over.store(0, Ordering::Relaxed);
         closed && self.check_write(&mut writer, written).is_ok()
     }
 
@@ -547,7 +628,8 @@ impl Drop for Shared {
             }
             Err(_) => (false, false),
         };
-        if pending {
+        // What a non-blocking attempt left goes out too.
+        if pending || self.left_over.load(Ordering::SeqCst) > 0 {
             let _ = self.flush();
         }
         if reply_sent {
@@ -558,38 +640,57 @@ impl Drop for Shared {
     }
 }
 
-/// `write_all` within one deadline for the whole buffer: the socket's
-/// write timeout is set to what is left after each partial write.
-fn write_all(stream: &dyn Transport, buf: &[u8], timeout: Duration) -> io::Result<()> {
-    write_all_vectored(stream, &mut [buf], timeout)
-}
-
 /// `write_all` for several slices, resuming after partial writes, within
-/// one deadline for all of them (`timeout` zero: none).
+/// one `timeout` for all of them (`None`: none). Before each write the
+/// socket's write timeout is set to what is left, if the socket has
+/// another one (`socket_timeout` tracks it): a first write to a full
+/// socket already keeps the bound, and in the usual case (one write with
+/// the connection's own timeout, already set) no extra system call is
+/// made.
 fn write_all_vectored(
     stream: &dyn Transport,
     parts: &mut [&[u8]],
-    timeout: Duration,
+    timeout: Option<Duration>,
+    socket_timeout: &mut Option<Duration>,
 ) -> io::Result<()> {
-    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
-    let mut shortened = false;
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut fresh = true;
     let mut parts = &mut parts[..];
-    let result = loop {
+    loop {
         while parts.first().is_some_and(|p| p.is_empty()) {
             parts = &mut parts[1..];
         }
         if parts.is_empty() {
-            break Ok(());
+            return Ok(());
+        }
+        let wanted = match deadline {
+            _ if fresh => timeout,
+            None => None,
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "write deadline passed",
+                    ));
+                }
+                Some(left)
+            }
+        };
+        fresh = false;
+        if *socket_timeout != wanted {
+            stream.set_write_timeout(wanted)?;
+            *socket_timeout = wanted;
         }
         let mut slices = [IoSlice::new(&[]); 3];
         for (slot, part) in slices.iter_mut().zip(parts.iter()) {
             *slot = IoSlice::new(part);
         }
         let mut written = match stream.write_vectored(&slices[..parts.len().min(3)]) {
-            Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => break Err(e),
+            Err(e) => return Err(e),
         };
         while written > 0 {
             let first = parts[0].len().min(written);
@@ -599,25 +700,7 @@ fn write_all_vectored(
                 parts = &mut parts[1..];
             }
         }
-        // A partial write: the rest gets only what is left of the deadline.
-        if let (Some(deadline), false) = (deadline, parts.is_empty()) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "write deadline passed",
-                ));
-            }
-            shortened = true;
-            if let Err(e) = stream.set_write_timeout(Some(left)) {
-                break Err(e);
-            }
-        }
-    };
-    if shortened {
-        let _ = stream.set_write_timeout(Some(timeout));
     }
-    result
 }
 
 /// Reads and drops the peer's bytes until its end of stream, at most
@@ -633,7 +716,15 @@ fn drain_until_eof(stream: &dyn Transport, deadline: Instant) {
         match stream.read(&mut scratch) {
             Ok(0) => return,
             Ok(n) => drained += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // A read timeout, or a read that met the flusher's
+            // non-blocking attempt: the deadline decides.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted
+                        | io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                ) => {}
             Err(_) => return,
         }
     }

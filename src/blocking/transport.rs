@@ -32,6 +32,19 @@ pub trait Transport: Send + Sync + 'static {
             None => Ok(0),
         }
     }
+    /// Writes what the transport can take at once, without blocking, as
+    /// `write_vectored` does on a non-blocking socket: `Err(WouldBlock)`
+    /// when nothing fits now. A thread shared by many connections (the
+    /// flusher of batched writes, the close watchdog) writes only this
+    /// way, so that a peer that stopped reading never holds it. The
+    /// default returns `Err(Unsupported)`: those threads then leave the
+    /// bytes to the connection's own threads, and held frames are not
+    /// held (see `Config::batch_writes`). Empty `bufs` return `Ok(0)` when
+    /// the transport supports it.
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let _ = bufs;
+        Err(io::ErrorKind::Unsupported.into())
+    }
     /// Shuts down reading, writing or both.
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
     /// Bounds how long one read may block (`None`: forever).
@@ -78,6 +91,21 @@ impl Transport for TcpStream {
         (&mut &*self).write_vectored(bufs)
     }
 
+    /// The socket is non-blocking for the one call. Callers hold the
+    /// connection's write lock, so no other write sees the flag; a read in
+    /// the receiving thread that starts meanwhile may return `WouldBlock`,
+    /// which it treats as a read timeout and retries.
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        if bufs.iter().all(|b| b.is_empty()) {
+            return Ok(0);
+        }
+        self.set_nonblocking(true)?;
+        let written = (&mut &*self).write_vectored(bufs);
+        let restored = self.set_nonblocking(false);
+        let written = written?;
+        restored.map(|()| written)
+    }
+
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         TcpStream::shutdown(self, how)
     }
@@ -114,6 +142,10 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
         (**self).write_vectored(bufs)
     }
 
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (**self).try_write_vectored(bufs)
+    }
+
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         (**self).shutdown(how)
     }
@@ -142,7 +174,7 @@ pub use memory::MemoryStream;
 #[cfg(any(test, feature = "test-util"))]
 mod memory {
     use std::collections::VecDeque;
-    use std::io::{self, Read, Write};
+    use std::io::{self, IoSlice, Read, Write};
     use std::net::Shutdown;
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::{Duration, Instant};
@@ -274,6 +306,15 @@ mod memory {
 
         fn write(&self, buf: &[u8]) -> io::Result<usize> {
             self.write_pipe(buf)
+        }
+
+        fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+            // Writes never block: the pipe has no capacity limit.
+            let mut written = 0;
+            for buf in bufs {
+                written += self.write_pipe(buf)?;
+            }
+            Ok(written)
         }
 
         fn shutdown(&self, how: Shutdown) -> io::Result<()> {
