@@ -81,7 +81,9 @@ pub struct Config {
     pub close_timeout: Duration,
     /// How long one frame write may block on a peer that does not read.
     /// When it fires the connection is failed and every sender gets an
-    /// error. Default: 30 s.
+    /// error. Zero means no timeout, everywhere it applies (the socket's
+    /// write and the wait for a data channel held by a fragmented
+    /// message), as `std`'s `set_write_timeout(None)`. Default: 30 s.
     pub write_timeout: Duration,
     /// Close the connection (1001) after this long without any frame from
     /// the peer. Default: none.
@@ -91,8 +93,11 @@ pub struct Config {
     /// Batch writes: when the receiving half returns a message and already
     /// holds more of the peer's input, data frames sent before it reads
     /// again wait in one buffer and go out together when it next needs the
-    /// socket, at 64 KiB, or at the latest 1 ms later (one process-wide
-    /// thread enforces the bound, even if `recv` is never called again).
+    /// socket, at 64 KiB, or at the latest 1 ms later, when one
+    /// process-wide thread offers them to the socket without blocking
+    /// (even if `recv` is never called again); what a full socket does not
+    /// take waits for the connection's own threads and the flusher's
+    /// retries, so a peer that stops reading delays no other connection.
     /// One write then carries the replies to a whole read's worth of
     /// messages: a pipelining peer costs a fraction of a system call per
     /// message. A lone request is answered at once: nothing is held when
