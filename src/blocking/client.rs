@@ -228,16 +228,32 @@ fn connect_tcp(url: &Url, timeout: Duration) -> Result<TcpStream> {
 /// and hands the bytes that followed it (the server's first frames) to the
 /// connection.
 fn handshake(stream: Arc<dyn Transport>, url: &Url, options: ClientOptions) -> Result<WebSocket> {
-    let config = options.config;
     stream.set_nodelay()?;
+    let config = &options.config;
     stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
     let deadline = Instant::now() + config.handshake_timeout;
+    let (key, head) = opening_request(url, &options);
+    write_all(stream.as_ref(), &head)?;
+    let mut response = HeadReader::new(config.max_handshake_bytes);
+    match read_head(stream.as_ref(), &mut response, deadline) {
+        Ok(()) => {}
+        Err(Error::AbnormalClosure) => return Err(closed_before_answer()),
+        Err(e) => return Err(e),
+    }
+    let (conn, protocol) = opened(response.head().unwrap_or_default(), &key, options)?;
+    WebSocket::from_upgraded(stream, conn, response.rest(), protocol)
+}
+
+/// The client's opening request (RFC 6455 §4.1) and its key, for every
+/// client driver: a fresh nonce, the extra headers, the subprotocols and
+/// the permessage-deflate offer.
+pub(crate) fn opening_request(url: &Url, options: &ClientOptions) -> (String, Vec<u8>) {
     // §4.1 item 7: "a nonce consisting of a randomly selected 16-byte
     // value", "selected randomly for each connection".
     let key = encode_key(Entropy::new().nonce());
     // RFC 7692 §5: offer permessage-deflate when it is configured.
     let mut headers = options.headers.clone();
-    if let Some(compression) = &config.compression {
+    if let Some(compression) = &options.config.compression {
         headers.push(("Sec-WebSocket-Extensions".into(), offer(compression)));
     }
     let head = request(
@@ -247,22 +263,22 @@ fn handshake(stream: Arc<dyn Transport>, url: &Url, options: ClientOptions) -> R
         &options.protocols,
         &headers,
     );
-    write_all(stream.as_ref(), &head)?;
-    let mut response = HeadReader::new(config.max_handshake_bytes);
-    match read_head(stream.as_ref(), &mut response, deadline) {
-        Ok(()) => {}
-        Err(Error::AbnormalClosure) => {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the server closed the connection before answering the handshake",
-            )));
-        }
-        Err(e) => return Err(e),
-    }
+    (key, head)
+}
+
+/// Checks the server's response head (§4.1) and makes the client's
+/// connection, with compression on when it was agreed, and the
+/// subprotocol the server chose.
+pub(crate) fn opened(
+    head: &[u8],
+    key: &str,
+    options: ClientOptions,
+) -> Result<(Connection, Option<String>)> {
+    let config = options.config;
     let accepted = check_response_with(
-        response.head().unwrap_or_default(),
+        head,
         config.max_headers,
-        &key,
+        key,
         &options.protocols,
         config.compression.as_ref(),
     )?;
@@ -270,11 +286,19 @@ fn handshake(stream: Arc<dyn Transport>, url: &Url, options: ClientOptions) -> R
     if let Some(agreed) = &accepted.compression {
         conn.enable_compression(agreed);
     }
-    WebSocket::from_upgraded(stream, conn, response.rest(), accepted.protocol)
+    Ok((conn, accepted.protocol))
+}
+
+/// The error for a server that ended the stream before its response.
+pub(crate) fn closed_before_answer() -> Error {
+    Error::Io(io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the server closed the connection before answering the handshake",
+    ))
 }
 
 /// Refuses options that would make a malformed or ambiguous request.
-fn check_options(options: &ClientOptions) -> Result<()> {
+pub(crate) fn check_options(options: &ClientOptions) -> Result<()> {
     for (name, value) in &options.headers {
         if !is_token(name) {
             return Err(Error::InvalidHeader("extra header name is not a token"));

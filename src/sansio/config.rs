@@ -105,6 +105,13 @@ pub struct Config {
     /// with data an attacker chooses, can leak them through the compressed
     /// size (CRIME, BREACH: see SECURITY.md). Default: none (off).
     pub compression: Option<DeflateConfig>,
+    /// Backpressure for drivers that queue frames (the tokio driver): a
+    /// send waits while more than this many bytes of encoded frames are
+    /// queued and not yet written, so a peer that stops reading holds at
+    /// most this much plus one message per connection. The blocking
+    /// driver writes each frame before its send returns and does not
+    /// need it. Default: 128 KiB.
+    pub send_queue_limit: usize,
 }
 
 impl Default for Config {
@@ -123,6 +130,7 @@ impl Default for Config {
             batch_writes: true,
             tracer: None,
             compression: None,
+            send_queue_limit: 128 << 10,
         }
     }
 }
@@ -215,6 +223,14 @@ impl Config {
         self
     }
 
+    /// Sets [`send_queue_limit`](field@Config::send_queue_limit) (default:
+    /// 128 KiB).
+    #[must_use]
+    pub fn send_queue_limit(mut self, send_queue_limit: usize) -> Config {
+        self.send_queue_limit = send_queue_limit;
+        self
+    }
+
     /// Sets [`tracer`](field@Config::tracer), e.g. `Some(Arc::new(f))`
     /// (default: none).
     #[must_use]
@@ -240,6 +256,7 @@ impl fmt::Debug for Config {
             .field("batch_writes", &self.batch_writes)
             .field("tracer", &self.tracer.as_ref().map(|_| "Fn"))
             .field("compression", &self.compression)
+            .field("send_queue_limit", &self.send_queue_limit)
             .finish()
     }
 }
@@ -268,7 +285,9 @@ mod tests {
             .keepalive(keepalive)
             .batch_writes(false)
             .tracer(Some(tracer))
-            .compression(DeflateConfig::default());
+            .compression(DeflateConfig::default())
+            .send_queue_limit(10);
+        assert_eq!(config.send_queue_limit, 10);
         assert_eq!(config.max_frame_size, 1);
         assert_eq!(config.max_message_size, 2);
         assert_eq!(config.max_fragments, 3);

@@ -1,0 +1,95 @@
+//! The client side on tokio: connect, send the opening request, check the
+//! answer (RFC 6455 §4.1), with the same request and checks as the
+//! blocking client (`blocking::client`).
+
+use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use ::tokio::net::TcpStream;
+use ::tokio::time::timeout;
+
+use crate::blocking::client::{
+    ClientOptions, check_options, closed_before_answer, opened, opening_request,
+};
+use crate::error::{Error, Result};
+use crate::sansio::handshake::http::HeadReader;
+use crate::sansio::url::Url;
+use crate::tokio::websocket::WebSocket;
+
+/// Opens a WebSocket to a `ws://` URL with the default options.
+pub async fn connect(url: &str) -> Result<WebSocket> {
+    connect_with(url, ClientOptions::default()).await
+}
+
+/// Opens a WebSocket to a `ws://` URL: connects over TCP within
+/// `options.connect_timeout`, then performs the opening handshake within
+/// `options.config.handshake_timeout`. `wss://` is an
+/// [`Error::InvalidUrl`]: connect a TLS stream (tokio-rustls) yourself and
+/// pass it to [`client_with_transport`].
+pub async fn connect_with(url: &str, options: ClientOptions) -> Result<WebSocket> {
+    let parsed = Url::parse(url)?;
+    if parsed.secure {
+        return Err(Error::InvalidUrl(
+            "wss:// needs TLS, which plainws does not include: connect a TLS stream \
+             with your TLS crate and pass it to plainws::tokio::client_with_transport"
+                .into(),
+        ));
+    }
+    check_options(&options)?;
+    let connecting = TcpStream::connect((parsed.host.as_str(), parsed.port));
+    let stream = if options.connect_timeout.is_zero() {
+        connecting.await?
+    } else {
+        match timeout(options.connect_timeout, connecting).await {
+            Ok(stream) => stream?,
+            Err(_) => return Err(Error::Timeout("TCP connect")),
+        }
+    };
+    handshake(stream, &parsed, options).await
+}
+
+/// Performs the opening handshake over a stream already connected to the
+/// server `url` names: a TLS stream for `wss://`, or any other
+/// `AsyncRead + AsyncWrite` transport.
+pub async fn client_with_transport<S>(
+    stream: S,
+    url: &str,
+    options: ClientOptions,
+) -> Result<WebSocket>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let parsed = Url::parse(url)?;
+    check_options(&options)?;
+    handshake(stream, &parsed, options).await
+}
+
+async fn handshake<S>(mut stream: S, url: &Url, options: ClientOptions) -> Result<WebSocket>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let config = &options.config;
+    let limit = config.handshake_timeout;
+    let (key, request) = opening_request(url, &options);
+    let mut response = HeadReader::new(config.max_handshake_bytes);
+    let exchange = async {
+        stream.write_all(&request).await?;
+        stream.flush().await?;
+        let mut chunk = vec![0u8; 4096];
+        loop {
+            let want = chunk.len().min(response.room().max(1));
+            let n = stream.read(&mut chunk[..want]).await?;
+            if n == 0 {
+                return Err(closed_before_answer());
+            }
+            if response.push(&chunk[..n])?.is_some() {
+                return Ok(());
+            }
+        }
+    };
+    match timeout(limit, exchange).await {
+        Err(_) => return Err(Error::Timeout("opening handshake")),
+        Ok(result) => result?,
+    }
+    let (conn, protocol) = opened(response.head().unwrap_or_default(), &key, options)?;
+    let leftover = response.rest().to_vec();
+    Ok(WebSocket::start(stream, conn, leftover, protocol))
+}
