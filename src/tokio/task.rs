@@ -24,7 +24,7 @@ use ::tokio::io::ReadBuf;
 use ::tokio::time::{Sleep, sleep_until};
 
 use crate::error::Error;
-use crate::sansio::connection::TransportEnd;
+use crate::sansio::connection::{State, TransportEnd};
 use crate::tokio::shared::Shared;
 
 /// At most this much is read and dropped while lingering after the close
@@ -105,7 +105,15 @@ impl Task {
             if written {
                 match core.conn.transport_end() {
                     TransportEnd::Open => {}
-                    TransportEnd::Close => return Poll::Ready(()),
+                    // The transport failed, or the peer's stream ended
+                    // after the close handshake: done. A peer that only
+                    // ended its writing half still gets what the
+                    // application sends, until its last handle is dropped.
+                    TransportEnd::Close => {
+                        if core.handles == 0 || core.conn.state() == State::Closed {
+                            return Poll::Ready(());
+                        }
+                    }
                     TransportEnd::EndWritingFirst { deadline: linger }
                     | TransportEnd::AwaitEof { deadline: linger } => {
                         let server = shared.role == crate::sansio::frame::Role::Server;
