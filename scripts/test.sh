@@ -15,13 +15,18 @@ scripts/setup-venv.sh
 step "format, lints and docs"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+cargo clippy --all-targets --features tokio -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --features tokio
 
 step "unit and integration tests (default features)"
 cargo test
 
 step "tests without the json feature"
 cargo test --no-default-features --features std --lib --tests
+
+step "the tokio driver (feature tokio): cancel safety, control frames, backpressure, close without loss"
+cargo test --features tokio --test tokio_driver --test tokio_json_server
+cargo test --features tokio --doc tokio
 
 step "the sans-I/O core alone: no_std + alloc, for a bare-metal target"
 scripts/nostd-build.sh
@@ -48,6 +53,17 @@ python3 scripts/autobahn.py server \
     --cmd "target/release/examples/mio_echo 127.0.0.1:9002" \
     --port 9002 --report-dir target/autobahn/mio --parallelism 2 \
     --exclude '12.*' --exclude '13.*'
+
+step "Autobahn TestSuite, the tokio driver (examples/tokio_echo.rs) as server (cases 1-13)"
+cargo build --release --features tokio --example tokio_echo --example tokio_autobahn_client
+python3 scripts/autobahn.py server \
+    --cmd "target/release/examples/tokio_echo 127.0.0.1:9003" \
+    --port 9003 --report-dir target/autobahn/tokio-server --parallelism 2
+
+step "Autobahn TestSuite, the tokio driver as client (cases 1-13)"
+python3 scripts/autobahn.py client \
+    --cmd "target/release/examples/tokio_autobahn_client {url} plainws-tokio 2" \
+    --port 9004 --report-dir target/autobahn/tokio-client
 
 step "the command-line client against the seed's Go server"
 scripts/cli-test.sh
