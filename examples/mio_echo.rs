@@ -1,62 +1,91 @@
 //! An echo server on one thread, driven by a readiness event loop (`mio`):
-//! the second driver of plainws's sans-I/O core, next to the blocking one.
+//! the second driver of plainws's sans-I/O core, next to the blocking one,
+//! written to be copied into production.
 //!
 //! ```text
-//! cargo run --release --example mio_echo -- 127.0.0.1:9001
+//! cargo run --release --example mio_echo -- 127.0.0.1:9001 [OPTIONS]
+//!   --max-connections N   connections served at once; more get 503 (default 10000)
+//!   --high-water BYTES    stop reading from a peer while this much output waits for it
+//!                         (default 32 MiB)
+//!   --write-timeout-ms MS cut off a peer whose output makes no progress for MS ms
+//!                         (default: `Config::write_timeout`, 30 s)
+//!   --compression         negotiate permessage-deflate (RFC 7692; off by default)
 //! ```
 //!
-//! Everything the protocol decides happens in
-//! [`plainws::sansio::connection::Connection`] and the pure handshake
-//! functions; this file only moves bytes and time. One 64 KiB read buffer
-//! serves every connection (payloads are unmasked in it, in place), so an
-//! idle connection holds its socket, its `Connection` and nothing else.
+//! Everything the protocol decides happens in the core: the opening
+//! handshake ([`ServerHandshake`]: request bytes in, a 101 and a ready
+//! [`Connection`] out, permessage-deflate included), frames, the close
+//! handshake, its timers, and who ends TCP first
+//! ([`Connection::transport_end`]). This file only moves bytes and time:
 //!
-//! Per connection:
-//! 1. the opening handshake: bytes into the core's `ServerHandshake` until
-//!    the request is complete, then its `accept` gives the 101 and the
-//!    `Connection` (or the refusal to send);
-//! 2. then bytes into `Connection::receive`, each message echoed with
-//!    `send_text` / `send_binary`, and `take_data_to_send` written out;
-//! 3. once `is_finished`, the output is written, the server closes TCP
-//!    first (RFC 6455 §7.1.1) and reads until the client's end of stream,
-//!    bounded by the close timeout.
+//! - **One registration per socket**, readable and writable, edge-triggered:
+//!   every event reads until the socket would block and writes until it
+//!   would block, so no `reregister` per event.
+//! - **Backpressure**: a peer is not read while [`HIGH_WATER`] bytes of
+//!   output wait for it; once its output drains below, reading resumes in
+//!   the same event. Memory per connection is bounded by the high-water
+//!   mark, one 64 KiB read's replies and one message.
+//! - **Write timeout**: output that makes no progress for
+//!   `Config::write_timeout` (a peer that stopped reading) cuts the
+//!   connection off; the others are never waited for.
+//! - **Nothing owed is dropped**: after the peer's end of stream (a
+//!   half-close), the replies already owed are written before TCP ends.
+//! - **A connection cap**: past it, a client gets 503 (from a small
+//!   separate budget of refusals; past that, its socket is closed).
+//! - **One deadline per connection** in an ordered set, replaced when it
+//!   changes: the timer structure never holds more entries than
+//!   connections, however many events pass.
+//!
+//! One 64 KiB read buffer serves every connection (payloads are unmasked
+//! in it, in place), so an idle connection holds its socket, its
+//! `Connection` and nothing else.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use plainws::sansio::connection::Connection;
+use plainws::sansio::connection::{Connection, TransportEnd};
 use plainws::sansio::handshake::accepting::ServerHandshake;
-use plainws::{Accept, Config, Message};
+use plainws::{Accept, Config, DeflateConfig, Error, Message, Response};
 
 const LISTENER: Token = Token(usize::MAX);
-/// Stop reading from a peer while this much output waits for it.
-const OUTPUT_HIGH_WATER: usize = 4 << 20;
+/// Default of `--high-water`: stop reading from a peer while this much
+/// output waits for it.
+const HIGH_WATER: usize = 32 << 20;
+/// How long a refused client has to read its 503 or 4xx.
+const REFUSAL_LINGER: Duration = Duration::from_secs(1);
+/// An output buffer emptied with more capacity than this gives it back.
+const KEEP_OUTPUT: usize = 64 << 10;
 
 enum Phase {
-    /// Reading the upgrade request.
-    Handshake(Box<ServerHandshake>),
-    /// Speaking WebSocket.
+    /// Reading the upgrade request, until `deadline`.
+    Handshake(Box<ServerHandshake>, Duration),
+    /// Speaking WebSocket (and, once the core says so, ending TCP).
     Open(Box<Connection>),
-    /// Our answer is written (or being written); then TCP closes, after
-    /// the peer's end of stream or at the deadline.
-    Closing { deadline: Duration },
+    /// A refusal is being written; then TCP ends, after the peer's end of
+    /// stream or at the deadline.
+    Refusing(Duration),
 }
 
 struct Client {
     stream: TcpStream,
     phase: Phase,
-    /// Bytes not written yet: empty unless the peer reads slower than we
-    /// write.
+    /// Output not written yet is `out[sent..]`.
     out: Vec<u8>,
-    /// Counts reuses of this slot, so that stale timers are ignored.
-    generation: u64,
-    /// Set once our side is shut down for writing.
+    sent: usize,
+    /// When output last made progress (or became pending).
+    progress_at: Duration,
+    /// The peer's end of stream was read.
+    read_closed: bool,
+    /// Our writing half is shut down.
     write_closed: bool,
+    /// Whether this client counts against the cap (a refusal does not).
+    counted: bool,
+    /// The deadline this client holds in the timer set.
+    timer: Option<Duration>,
 }
 
 struct Server {
@@ -64,20 +93,42 @@ struct Server {
     listener: TcpListener,
     clients: Vec<Option<Client>>,
     free: Vec<usize>,
-    generations: Vec<u64>,
-    /// (deadline, slot, generation): the earliest first.
-    timers: BinaryHeap<Reverse<(Duration, usize, u64)>>,
+    /// (deadline, slot): at most one entry per client.
+    timers: BTreeSet<(Duration, usize)>,
     config: Config,
+    max_connections: usize,
+    high_water: usize,
+    /// Clients counted against `max_connections`, and refusals.
+    served: usize,
+    refusing: usize,
     epoch: Instant,
     scratch: Vec<u8>,
 }
 
+/// What `serve` decided for a client.
+enum Verdict {
+    Stay,
+    Drop,
+}
+
 fn main() -> io::Result<()> {
-    let addr: SocketAddr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9001".into())
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("address: {e}")))?;
+    let mut args = std::env::args().skip(1);
+    let mut addr: SocketAddr = "127.0.0.1:9001".parse().map_err(invalid)?;
+    let mut max_connections = 10_000;
+    let mut high_water = HIGH_WATER;
+    let mut config = Config::default();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--max-connections" => max_connections = number(args.next())?,
+            "--high-water" => high_water = number(args.next())?,
+            "--write-timeout-ms" => {
+                let ms = number(args.next())? as u64;
+                config = config.write_timeout(Duration::from_millis(ms));
+            }
+            "--compression" => config = config.compression(DeflateConfig::default()),
+            other => addr = other.parse().map_err(invalid)?,
+        }
+    }
     let poll = Poll::new()?;
     let mut listener = TcpListener::bind(addr)?;
     poll.registry()
@@ -88,13 +139,26 @@ fn main() -> io::Result<()> {
         listener,
         clients: Vec::new(),
         free: Vec::new(),
-        generations: Vec::new(),
-        timers: BinaryHeap::new(),
-        config: Config::default(),
+        timers: BTreeSet::new(),
+        config,
+        max_connections,
+        high_water,
+        served: 0,
+        refusing: 0,
         epoch: Instant::now(),
         scratch: vec![0; 64 << 10],
     };
     server.run()
+}
+
+fn invalid(e: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, e.to_string())
+}
+
+fn number(arg: Option<String>) -> io::Result<usize> {
+    arg.ok_or_else(|| invalid("a number is missing"))?
+        .parse()
+        .map_err(invalid)
 }
 
 impl Server {
@@ -107,8 +171,8 @@ impl Server {
         loop {
             let timeout = self
                 .timers
-                .peek()
-                .map(|Reverse((at, _, _))| at.saturating_sub(self.now()));
+                .first()
+                .map(|&(at, _)| at.saturating_sub(self.now()));
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -117,7 +181,7 @@ impl Server {
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept_all(),
-                    Token(slot) => self.on_ready(slot),
+                    Token(slot) => self.on_event(slot, false),
                 }
             }
             self.run_timers();
@@ -126,194 +190,252 @@ impl Server {
 
     fn accept_all(&mut self) {
         loop {
-            match self.listener.accept() {
-                Ok((mut stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    let slot = self.free.pop().unwrap_or_else(|| {
-                        self.clients.push(None);
-                        self.generations.push(0);
-                        self.clients.len() - 1
-                    });
-                    if self
-                        .poll
-                        .registry()
-                        .register(&mut stream, Token(slot), Interest::READABLE)
-                        .is_err()
-                    {
-                        self.free.push(slot);
-                        continue;
-                    }
-                    self.generations[slot] += 1;
-                    let deadline = self.now() + self.config.handshake_timeout;
-                    self.timers
-                        .push(Reverse((deadline, slot, self.generations[slot])));
-                    self.clients[slot] = Some(Client {
-                        stream,
-                        phase: Phase::Handshake(Box::new(ServerHandshake::new(
-                            self.config.clone(),
-                        ))),
-                        out: Vec::new(),
-                        generation: self.generations[slot],
-                        write_closed: false,
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // Out of descriptors or a connection reset before accept:
-                // the next readiness event tries again.
+            let (mut stream, _) = match self.listener.accept() {
+                Ok(accepted) => accepted,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // WouldBlock: all taken. Out of descriptors or a reset
+                // before accept: the next readiness event tries again.
                 Err(_) => return,
+            };
+            let _ = stream.set_nodelay(true);
+            let now = self.now();
+            let counted = self.served < self.max_connections;
+            let phase = if counted {
+                let deadline = now + self.config.handshake_timeout;
+                let handshake = ServerHandshake::new(self.config.clone());
+                Phase::Handshake(Box::new(handshake), deadline)
+            } else if self.refusing < self.max_connections / 8 + 16 {
+                Phase::Refusing(now + REFUSAL_LINGER)
+            } else {
+                continue; // Past both budgets: closed at once.
+            };
+            let slot = self.free.pop().unwrap_or_else(|| {
+                self.clients.push(None);
+                self.clients.len() - 1
+            });
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            if self
+                .poll
+                .registry()
+                .register(&mut stream, Token(slot), interest)
+                .is_err()
+            {
+                self.free.push(slot);
+                continue;
             }
+            let mut client = Client {
+                stream,
+                phase,
+                out: Vec::new(),
+                sent: 0,
+                progress_at: now,
+                read_closed: false,
+                write_closed: false,
+                counted,
+                timer: None,
+            };
+            if counted {
+                self.served += 1;
+            } else {
+                self.refusing += 1;
+                let busy = Response::for_error(&Error::ServerBusy);
+                client.out = busy.to_bytes();
+            }
+            self.clients[slot] = Some(client);
+            self.on_event(slot, false);
         }
     }
 
-    /// Reads and writes what the socket allows, then acts on the result.
-    fn on_ready(&mut self, slot: usize) {
+    /// Serves a client after a readiness event, or at its deadline.
+    fn on_event(&mut self, slot: usize, timer: bool) {
         let Some(mut client) = self.clients.get_mut(slot).and_then(Option::take) else {
             return;
         };
-        let alive = self.serve(&mut client, slot);
-        if alive {
-            self.clients[slot] = Some(client);
+        let now = self.now();
+        let verdict = if timer {
+            self.on_deadline(&mut client, now)
         } else {
-            let _ = self.poll.registry().deregister(&mut client.stream);
-            self.free.push(slot);
+            self.serve(&mut client, now)
+        };
+        match verdict {
+            Verdict::Stay => {
+                self.set_timer(&mut client, slot, now);
+                self.clients[slot] = Some(client);
+            }
+            Verdict::Drop => self.remove(client, slot),
         }
     }
 
-    /// Returns whether the client stays.
-    fn serve(&mut self, client: &mut Client, slot: usize) -> bool {
-        if !flush(client) {
-            return false;
+    fn remove(&mut self, mut client: Client, slot: usize) {
+        if let Some(at) = client.timer.take() {
+            self.timers.remove(&(at, slot));
         }
-        // Backpressure: no reading while the peer does not read.
-        while client.out.len() < OUTPUT_HIGH_WATER {
+        let _ = self.poll.registry().deregister(&mut client.stream);
+        if client.counted {
+            self.served -= 1;
+        } else {
+            self.refusing -= 1;
+        }
+        self.free.push(slot);
+    }
+
+    /// Writes and reads what the socket allows, then applies the core's
+    /// rule for ending the transport.
+    fn serve(&mut self, client: &mut Client, now: Duration) -> Verdict {
+        loop {
+            if !flush(client, now) {
+                return Verdict::Drop;
+            }
+            // Backpressure: no reading while the peer does not read.
+            if client.read_closed || client.pending() >= self.high_water {
+                break;
+            }
             let n = match client.stream.read(&mut self.scratch) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return false,
+                Err(_) => return Verdict::Drop,
             };
             if n == 0 {
-                if !self.on_eof(client) {
-                    return false;
+                client.read_closed = true;
+                if let Phase::Open(conn) = &mut client.phase {
+                    let _ = conn.receive_eof(now);
                 }
-                break;
+                continue;
             }
-            let now = self.epoch.elapsed();
-            let input = &mut self.scratch[..n];
-            if !on_input(client, input, now) {
-                return false;
-            }
-            if !flush(client) {
-                return false;
+            if !on_input(client, &mut self.scratch[..n], now) {
+                return Verdict::Drop;
             }
         }
-        self.after_io(client, slot)
+        self.end_if_done(client, now)
     }
 
-    /// The peer's stream ended. Returns whether the client stays (to
-    /// flush what is owed to a half-closed peer).
-    fn on_eof(&mut self, client: &mut Client) -> bool {
-        match &mut client.phase {
-            Phase::Handshake(_) | Phase::Closing { .. } => false,
-            Phase::Open(conn) => {
-                let _ = conn.receive_eof(self.now());
-                client.phase = Phase::Closing {
-                    deadline: self.now() + self.config.close_timeout,
-                };
-                !client.out.is_empty()
-            }
-        }
-    }
-
-    /// Moves to closing when the protocol is done, sets timers, and picks
-    /// the readiness the client waits for. Returns whether it stays.
-    fn after_io(&mut self, client: &mut Client, slot: usize) -> bool {
-        let now = self.now();
-        if let Phase::Open(conn) = &mut client.phase {
-            if conn.is_finished() {
-                client.phase = Phase::Closing {
-                    deadline: now + self.config.close_timeout,
-                };
-            } else if let Some(deadline) = conn.poll_timeout(now) {
-                self.timers
-                    .push(Reverse((deadline, slot, client.generation)));
-            }
-        }
-        if let Phase::Closing { deadline } = client.phase {
-            if client.out.is_empty() && !client.write_closed {
-                // RFC 6455 §7.1.1: the server closes TCP first, then reads
-                // until the client's end of stream.
-                let _ = client.stream.shutdown(Shutdown::Write);
-                client.write_closed = true;
-            }
-            self.timers
-                .push(Reverse((deadline, slot, client.generation)));
-        }
-        let interest = if client.out.is_empty() {
-            Interest::READABLE
-        } else if client.out.len() >= OUTPUT_HIGH_WATER {
-            Interest::WRITABLE
-        } else {
-            Interest::READABLE | Interest::WRITABLE
+    /// Ends the transport as the core's rule says (RFC 6455 §7.1.1), once
+    /// the output is written.
+    fn end_if_done(&mut self, client: &mut Client, now: Duration) -> Verdict {
+        let end = match &client.phase {
+            Phase::Handshake(..) if client.read_closed => return Verdict::Drop,
+            Phase::Handshake(..) => return Verdict::Stay,
+            Phase::Refusing(deadline) => TransportEnd::EndWritingFirst {
+                deadline: *deadline,
+            },
+            Phase::Open(conn) => conn.transport_end(),
         };
-        self.poll
-            .registry()
-            .reregister(&mut client.stream, Token(slot), interest)
-            .is_ok()
+        if client.pending() > 0 {
+            return Verdict::Stay; // Owed output goes first.
+        }
+        match end {
+            TransportEnd::Open => Verdict::Stay,
+            TransportEnd::Close => Verdict::Drop,
+            TransportEnd::EndWritingFirst { deadline } | TransportEnd::AwaitEof { deadline } => {
+                if matches!(end, TransportEnd::EndWritingFirst { .. }) && !client.write_closed {
+                    let _ = client.stream.shutdown(Shutdown::Write);
+                    client.write_closed = true;
+                }
+                if client.read_closed || now >= deadline {
+                    Verdict::Drop
+                } else {
+                    Verdict::Stay
+                }
+            }
+        }
     }
 
-    /// Runs the timers that are due: the core's (close handshake,
-    /// keepalive, idle), the handshake deadline and the closing deadline.
+    /// The client's deadline passed: a stalled write cuts it off; the
+    /// handshake and the refusal end; the core runs its timers.
+    fn on_deadline(&mut self, client: &mut Client, now: Duration) -> Verdict {
+        if let Some(stalled) = self.write_deadline(client) {
+            if now >= stalled {
+                return Verdict::Drop; // The peer stopped reading.
+            }
+        }
+        match &mut client.phase {
+            Phase::Handshake(_, deadline) if now >= *deadline => return Verdict::Drop,
+            Phase::Handshake(..) | Phase::Refusing(_) => {}
+            Phase::Open(conn) => {
+                let _ = conn.handle_timeout(now);
+                conn.take_data_to_send(&mut client.out);
+            }
+        }
+        // Write what the timers produced, then apply the ending rule.
+        self.serve(client, now)
+    }
+
+    /// When pending output counts as stalled.
+    fn write_deadline(&self, client: &Client) -> Option<Duration> {
+        let timeout = self.config.write_timeout;
+        (client.pending() > 0 && !timeout.is_zero()).then(|| client.progress_at + timeout)
+    }
+
+    /// Keeps one entry per client in the timer set: its earliest deadline.
+    fn set_timer(&mut self, client: &mut Client, slot: usize, now: Duration) {
+        let phase_deadline = match &mut client.phase {
+            Phase::Handshake(_, deadline) | Phase::Refusing(deadline) => Some(*deadline),
+            Phase::Open(conn) => {
+                let linger = match conn.transport_end() {
+                    TransportEnd::EndWritingFirst { deadline }
+                    | TransportEnd::AwaitEof { deadline } => Some(deadline),
+                    TransportEnd::Open | TransportEnd::Close => None,
+                };
+                earliest(conn.poll_timeout(now), linger)
+            }
+        };
+        let deadline = earliest(phase_deadline, self.write_deadline(client));
+        if deadline != client.timer {
+            if let Some(old) = client.timer.take() {
+                self.timers.remove(&(old, slot));
+            }
+            if let Some(at) = deadline {
+                self.timers.insert((at, slot));
+            }
+            client.timer = deadline;
+        }
+    }
+
+    /// Serves every client whose deadline has passed.
     fn run_timers(&mut self) {
         let now = self.now();
-        while let Some(&Reverse((at, slot, generation))) = self.timers.peek() {
+        while let Some(&(at, slot)) = self.timers.first() {
             if at > now {
                 return;
             }
-            self.timers.pop();
-            let Some(mut client) = self.clients.get_mut(slot).and_then(Option::take) else {
-                continue;
-            };
-            if client.generation != generation {
-                self.clients[slot] = Some(client);
-                continue;
+            self.timers.pop_first();
+            if let Some(client) = self.clients.get_mut(slot).and_then(Option::as_mut) {
+                client.timer = None;
             }
-            let alive = match &mut client.phase {
-                // The whole handshake must arrive by its deadline.
-                Phase::Handshake(_) => false,
-                Phase::Closing { deadline } => *deadline > now,
-                Phase::Open(conn) => {
-                    let _ = conn.handle_timeout(now);
-                    conn.take_data_to_send(&mut client.out);
-                    flush(&mut client) && self.after_io(&mut client, slot)
-                }
-            };
-            if alive {
-                self.clients[slot] = Some(client);
-            } else {
-                let _ = self.poll.registry().deregister(&mut client.stream);
-                self.free.push(slot);
-            }
+            self.on_event(slot, true);
         }
+    }
+}
+
+impl Client {
+    fn pending(&self) -> usize {
+        self.out.len() - self.sent
+    }
+}
+
+fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
 /// Feeds bytes to the client's phase. Returns whether it stays.
 fn on_input(client: &mut Client, input: &mut [u8], now: Duration) -> bool {
     match &mut client.phase {
-        Phase::Handshake(handshake) => {
+        Phase::Handshake(handshake, _) => {
             let request = match handshake.receive(input) {
                 Ok(None) => return true,
                 Ok(Some(request)) => request,
                 Err(refusal) => return refuse(client, &refusal.response, now),
             };
-            // The application's decision: any path, no subprotocol.
-            let Phase::Handshake(handshake) =
-                std::mem::replace(&mut client.phase, Phase::Closing { deadline: now })
+            let Phase::Handshake(handshake, _) =
+                std::mem::replace(&mut client.phase, Phase::Refusing(now))
             else {
                 return false;
             };
+            // The application's decision: any path, no subprotocol.
             match handshake.accept(&request, Ok(Accept::default())) {
                 Ok(upgrade) => {
                     client.out.extend_from_slice(&upgrade.response);
@@ -328,22 +450,20 @@ fn on_input(client: &mut Client, input: &mut [u8], now: Duration) -> bool {
             }
         }
         Phase::Open(conn) => {
-            echo(conn, input, now);
+            let stays = echo(conn, input, now);
             conn.take_data_to_send(&mut client.out);
-            true
+            stays
         }
-        // Bytes after our side is done are read and dropped.
-        Phase::Closing { .. } => true,
+        // Bytes after a refusal are read and dropped.
+        Phase::Refusing(_) => true,
     }
 }
 
-/// Answers a bad request with its HTTP status, then closes (after a
-/// second for the client to read the answer).
-fn refuse(client: &mut Client, response: &plainws::Response, now: Duration) -> bool {
+/// Answers a request that is refused, then ends TCP (after a second for
+/// the client to read the answer).
+fn refuse(client: &mut Client, response: &Response, now: Duration) -> bool {
     client.out.extend_from_slice(&response.to_bytes());
-    client.phase = Phase::Closing {
-        deadline: now + Duration::from_secs(1),
-    };
+    client.phase = Phase::Refusing(now + REFUSAL_LINGER);
     true
 }
 
@@ -371,20 +491,32 @@ fn echo(conn: &mut Connection, mut input: &mut [u8], now: Duration) -> bool {
 }
 
 /// Writes what the socket takes. Returns false when the socket failed.
-fn flush(client: &mut Client) -> bool {
-    let mut written = 0;
-    while written < client.out.len() {
-        match client.stream.write(&client.out[written..]) {
+fn flush(client: &mut Client, now: Duration) -> bool {
+    if client.pending() == 0 {
+        client.progress_at = now;
+    }
+    while client.pending() > 0 {
+        match client.stream.write(&client.out[client.sent..]) {
             Ok(0) => return false,
-            Ok(n) => written += n,
+            Ok(n) => {
+                client.sent += n;
+                client.progress_at = now;
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return false,
         }
     }
-    client.out.drain(..written);
-    if client.out.is_empty() && client.out.capacity() > 64 << 10 {
-        client.out = Vec::new();
+    if client.pending() == 0 {
+        client.out.clear();
+        client.sent = 0;
+        if client.out.capacity() > KEEP_OUTPUT {
+            client.out = Vec::new();
+        }
+    } else if client.sent > client.out.len() / 2 {
+        // Compact now and then, not at every partial write.
+        client.out.drain(..client.sent);
+        client.sent = 0;
     }
     true
 }

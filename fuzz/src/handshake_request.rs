@@ -1,13 +1,15 @@
 //! `handshake_request`: request heads through the head reader (whole and
 //! in pieces), `Request::parse`, `check_upgrade`, a re-serialization round
-//! trip and the client's view of the server's 101.
+//! trip, the client's view of the server's 101, and the one-step
+//! `ServerHandshake` against the pieces it is made of.
 
 use std::str;
 
+use plainws::sansio::handshake::accepting::ServerHandshake;
 use plainws::sansio::handshake::client::check_response;
 use plainws::sansio::handshake::server::switching_protocols;
 use plainws::sansio::handshake::{accept_key, is_valid_key};
-use plainws::{Accept, Error, Request};
+use plainws::{Accept, Config, Error, Request};
 
 use super::http::{check_http_answer, read_head};
 use super::input::{Input, debug};
@@ -41,6 +43,7 @@ pub fn handshake_request(data: &[u8]) {
     let piece = usize::from(selector >> 4) + 1;
     let bytes = input.rest();
 
+    check_server_step(bytes, piece, max_bytes, max_headers);
     let whole = read_head(max_bytes, &[bytes]);
     let chunks: Vec<&[u8]> = bytes.chunks(piece).collect();
     let chunked = read_head(max_bytes, &chunks);
@@ -252,4 +255,65 @@ fn check_error_response(error: &Error) {
     let status = error.http_status().expect("a handshake error has a status");
     let bytes = plainws::Response::for_error(error).to_bytes();
     check_http_answer(&bytes, status);
+}
+
+/// `ServerHandshake`, fed in pieces, agrees with the head reader,
+/// `Request::parse`, `check_upgrade` and `switching_protocols`: the same
+/// request or the same error, the 101 they would write, the first offered
+/// subprotocol agreed, and the bytes after the head handed over.
+fn check_server_step(bytes: &[u8], piece: usize, max_bytes: usize, max_headers: usize) {
+    let config = Config::default()
+        .max_handshake_bytes(max_bytes)
+        .max_headers(max_headers);
+    let mut step = ServerHandshake::new(config);
+    let mut request = None;
+    for chunk in bytes.chunks(piece) {
+        match step.receive(chunk) {
+            Ok(None) => {}
+            Ok(Some(parsed)) => request = Some(parsed),
+            Err(refusal) => {
+                let status = refusal.response.status;
+                assert_eq!(Some(status), refusal.error.http_status(), "{refusal:?}");
+                let found = read_head(max_bytes, &[bytes]);
+                match found {
+                    Err(e) => assert_eq!(e, debug(&refusal.error)),
+                    Ok(Some(len)) => {
+                        let parsed = Request::parse(&bytes[..len], max_headers);
+                        assert_eq!(debug(&parsed.err()), debug(&Some(refusal.error)));
+                    }
+                    Ok(None) => panic!("a refusal for an incomplete head: {refusal:?}"),
+                }
+                return;
+            }
+        }
+    }
+    let Some(request) = request else {
+        assert_eq!(read_head(max_bytes, &[bytes]), Ok(None));
+        return;
+    };
+    let Ok(Some(len)) = read_head(max_bytes, &[bytes]) else {
+        panic!("the step found a head the reader did not");
+    };
+    assert_eq!(
+        Request::parse(&bytes[..len], max_headers).ok(),
+        Some(request.clone())
+    );
+    let mut accept = Accept::default();
+    accept.protocol = request.protocols().next().map(str::to_owned);
+    match (
+        request.check_upgrade(),
+        step.accept(&request, Ok(accept.clone())),
+    ) {
+        (Ok(accept_value), Ok(upgrade)) => {
+            assert_eq!(
+                upgrade.response,
+                switching_protocols(&request, &accept_value, &accept)
+            );
+            assert_eq!(upgrade.protocol, accept.protocol);
+            assert_eq!(upgrade.leftover, &bytes[len..]);
+            assert!(!upgrade.connection.compresses(), "not configured");
+        }
+        (Err(e), Err(refusal)) => assert_eq!(debug(&e), debug(&refusal.error)),
+        (expected, got) => panic!("check_upgrade {expected:?}, the step {got:?}"),
+    }
 }

@@ -14,14 +14,11 @@ use std::time::{Duration, Instant};
 
 use crate::blocking::random::Entropy;
 use crate::blocking::transport::{Transport, write_all};
-use crate::blocking::websocket::{WebSocket, read_head};
+use crate::blocking::websocket::{WebSocket, read_some};
 use crate::error::{Error, Result};
 use crate::sansio::config::Config;
-use crate::sansio::connection::Connection;
-use crate::sansio::deflate::negotiate::offer;
-use crate::sansio::handshake::client::{check_response_with, request};
-use crate::sansio::handshake::encode_key;
-use crate::sansio::handshake::http::{HeadReader, is_token};
+use crate::sansio::handshake::connecting::ClientHandshake;
+use crate::sansio::handshake::http::is_token;
 use crate::sansio::url::Url;
 
 /// Headers the handshake writes itself; an extra header may not repeat them.
@@ -228,73 +225,45 @@ fn connect_tcp(url: &Url, timeout: Duration) -> Result<TcpStream> {
 /// and hands the bytes that followed it (the server's first frames) to the
 /// connection.
 fn handshake(stream: Arc<dyn Transport>, url: &Url, options: ClientOptions) -> Result<WebSocket> {
+    let config = options.config;
     stream.set_nodelay()?;
-    let config = &options.config;
     stream.set_write_timeout(Some(config.write_timeout).filter(|t| !t.is_zero()))?;
     let deadline = Instant::now() + config.handshake_timeout;
-    let (key, head) = opening_request(url, &options);
-    write_all(stream.as_ref(), &head)?;
-    let mut response = HeadReader::new(config.max_handshake_bytes);
-    match read_head(stream.as_ref(), &mut response, deadline) {
-        Ok(()) => {}
-        Err(Error::AbnormalClosure) => return Err(closed_before_answer()),
-        Err(e) => return Err(e),
-    }
-    let (conn, protocol) = opened(response.head().unwrap_or_default(), &key, options)?;
-    WebSocket::from_upgraded(stream, conn, response.rest(), protocol)
-}
-
-/// The client's opening request (RFC 6455 §4.1) and its key, for every
-/// client driver: a fresh nonce, the extra headers, the subprotocols and
-/// the permessage-deflate offer.
-pub(crate) fn opening_request(url: &Url, options: &ClientOptions) -> (String, Vec<u8>) {
     // §4.1 item 7: "a nonce consisting of a randomly selected 16-byte
-    // value", "selected randomly for each connection".
-    let key = encode_key(Entropy::new().nonce());
-    // RFC 7692 §5: offer permessage-deflate when it is configured.
-    let mut headers = options.headers.clone();
-    if let Some(compression) = &options.config.compression {
-        headers.push(("Sec-WebSocket-Extensions".into(), offer(compression)));
-    }
-    let head = request(
-        &url.host_header(),
-        &url.resource,
-        &key,
+    // value", "selected randomly for each connection". The sequence
+    // (request, checks, compression, Connection) is the core's.
+    let mut handshake = ClientHandshake::new(
+        config,
+        Box::new(Entropy::new()),
+        Entropy::new().nonce(),
+        (&url.host_header(), &url.resource),
         &options.protocols,
-        &headers,
+        &options.headers,
     );
-    (key, head)
-}
-
-/// Checks the server's response head (§4.1) and makes the client's
-/// connection, with compression on when it was agreed, and the
-/// subprotocol the server chose.
-pub(crate) fn opened(
-    head: &[u8],
-    key: &str,
-    options: ClientOptions,
-) -> Result<(Connection, Option<String>)> {
-    let config = options.config;
-    let accepted = check_response_with(
-        head,
-        config.max_headers,
-        key,
-        &options.protocols,
-        config.compression.as_ref(),
-    )?;
-    let mut conn = Connection::client(config, Box::new(Entropy::new()));
-    if let Some(agreed) = &accepted.compression {
-        conn.enable_compression(agreed);
-    }
-    Ok((conn, accepted.protocol))
-}
-
-/// The error for a server that ended the stream before its response.
-pub(crate) fn closed_before_answer() -> Error {
-    Error::Io(io::Error::new(
-        io::ErrorKind::UnexpectedEof,
-        "the server closed the connection before answering the handshake",
-    ))
+    write_all(stream.as_ref(), handshake.request())?;
+    let mut chunk = vec![0u8; 4096];
+    let connected = loop {
+        let want = chunk.len().min(handshake.room());
+        let n = match read_some(stream.as_ref(), &mut chunk[..want], deadline) {
+            Ok(n) => n,
+            Err(Error::AbnormalClosure) => {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection before answering the handshake",
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(connected) = handshake.receive(&chunk[..n])? {
+            break connected;
+        }
+    };
+    WebSocket::from_upgraded(
+        stream,
+        connected.connection,
+        &connected.leftover,
+        connected.protocol,
+    )
 }
 
 /// Refuses options that would make a malformed or ambiguous request.

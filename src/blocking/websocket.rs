@@ -13,7 +13,6 @@ use crate::sansio::close::CloseCode;
 use crate::sansio::config::Config;
 use crate::sansio::connection::Connection;
 use crate::sansio::handshake::accepting::{Refusal, ServerHandshake};
-use crate::sansio::handshake::http::HeadReader;
 use crate::sansio::handshake::server::{Accept, Request, Response};
 use crate::sansio::message::Message;
 
@@ -245,30 +244,14 @@ fn refuse_with(stream: &dyn Transport, refusal: Refusal) -> Error {
     refuse(stream, &refusal.response, refusal.error)
 }
 
-/// Reads until `head` holds a complete message head (a request or a
-/// response), within one deadline for the whole head: a peer sending a
-/// byte at a time is cut off at the deadline, not kept alive by each byte.
-pub(crate) fn read_head(
-    stream: &dyn Transport,
-    head: &mut HeadReader,
-    deadline: Instant,
-) -> Result<()> {
-    // On the heap: a connection thread's stack pages, once touched, stay
-    // resident for as long as it lives.
-    let mut chunk = vec![0u8; 4096];
-    loop {
-        let want = chunk.len().min(head.room());
-        let n = read_some(stream, &mut chunk[..want], deadline)?;
-        if head.push(&chunk[..n])?.is_some() {
-            return Ok(());
-        }
-    }
-}
-
 /// One read of the opening handshake, within its deadline: at least one
 /// byte, or the end of stream (`AbnormalClosure`), or the deadline
 /// (`Timeout("opening handshake")`).
-fn read_some(stream: &dyn Transport, chunk: &mut [u8], deadline: Instant) -> Result<usize> {
+pub(crate) fn read_some(
+    stream: &dyn Transport,
+    chunk: &mut [u8],
+    deadline: Instant,
+) -> Result<usize> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {

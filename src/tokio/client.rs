@@ -1,16 +1,15 @@
-//! The client side on tokio: connect, send the opening request, check the
-//! answer (RFC 6455 §4.1), with the same request and checks as the
-//! blocking client (`blocking::client`).
+//! The client side on tokio: connect, then the core's opening handshake
+//! ([`ClientHandshake`]: the request out, the response checked, RFC 6455
+//! §4.1), as the blocking client runs it.
 
 use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ::tokio::net::TcpStream;
 use ::tokio::time::timeout;
 
-use crate::blocking::client::{
-    ClientOptions, check_options, closed_before_answer, opened, opening_request,
-};
+use crate::blocking::client::{ClientOptions, check_options};
+use crate::blocking::random::Entropy;
 use crate::error::{Error, Result};
-use crate::sansio::handshake::http::HeadReader;
+use crate::sansio::handshake::connecting::ClientHandshake;
 use crate::sansio::url::Url;
 use crate::tokio::websocket::WebSocket;
 
@@ -66,30 +65,43 @@ async fn handshake<S>(mut stream: S, url: &Url, options: ClientOptions) -> Resul
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let config = &options.config;
-    let limit = config.handshake_timeout;
-    let (key, request) = opening_request(url, &options);
-    let mut response = HeadReader::new(config.max_handshake_bytes);
+    let limit = options.config.handshake_timeout;
+    // §4.1 item 7: a nonce "selected randomly for each connection". The
+    // sequence (request, checks, compression, Connection) is the core's.
+    let mut handshake = ClientHandshake::new(
+        options.config,
+        Box::new(Entropy::new()),
+        Entropy::new().nonce(),
+        (&url.host_header(), &url.resource),
+        &options.protocols,
+        &options.headers,
+    );
     let exchange = async {
-        stream.write_all(&request).await?;
+        stream.write_all(handshake.request()).await?;
         stream.flush().await?;
         let mut chunk = vec![0u8; 4096];
         loop {
-            let want = chunk.len().min(response.room().max(1));
+            let want = chunk.len().min(handshake.room().max(1));
             let n = stream.read(&mut chunk[..want]).await?;
             if n == 0 {
-                return Err(closed_before_answer());
+                return Err(Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection before answering the handshake",
+                )));
             }
-            if response.push(&chunk[..n])?.is_some() {
-                return Ok(());
+            if let Some(connected) = handshake.receive(&chunk[..n])? {
+                return Ok(connected);
             }
         }
     };
-    match timeout(limit, exchange).await {
+    let connected = match timeout(limit, exchange).await {
         Err(_) => return Err(Error::Timeout("opening handshake")),
         Ok(result) => result?,
-    }
-    let (conn, protocol) = opened(response.head().unwrap_or_default(), &key, options)?;
-    let leftover = response.rest().to_vec();
-    Ok(WebSocket::start(stream, conn, leftover, protocol))
+    };
+    Ok(WebSocket::start(
+        stream,
+        connected.connection,
+        connected.leftover,
+        connected.protocol,
+    ))
 }

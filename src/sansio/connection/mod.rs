@@ -354,11 +354,14 @@ impl Connection {
 
     /// When the next bytes of the stream are a large binary payload (64 KiB
     /// or more still to come), a buffer to read them straight into, so
-    /// that they are neither copied from a read buffer nor moved as the
-    /// message grows (see [`MessageReader::begin_direct_read`]). The driver
-    /// reads into [`DirectRead::space`], then hands it back with
-    /// [`finish_direct_read`](Self::finish_direct_read) before calling
-    /// anything else that receives.
+    /// that they are not copied from a read buffer (see
+    /// [`MessageReader::begin_direct_read`]). The space lent is at most
+    /// 256 KiB past what the message holds, whatever length the frame
+    /// announced: memory follows the bytes received. `None` also when
+    /// that room cannot be allocated (`receive` then fails the connection
+    /// with 1009). The driver reads into [`DirectRead::space`], then hands
+    /// it back with [`finish_direct_read`](Self::finish_direct_read)
+    /// before calling anything else that receives.
     pub fn direct_read(&mut self) -> Option<DirectRead> {
         if self.is_receive_done() {
             return None;

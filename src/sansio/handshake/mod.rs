@@ -11,11 +11,15 @@
 //!   bytes in, a 101 and a ready `Connection` (or a refusal) out: what
 //!   every server driver runs.
 //! - [`client`]: writing a request and checking the server's answer.
+//! - [`connecting`]: the client's whole handshake as one step, the
+//!   request's bytes out, the response's bytes in, a ready `Connection`
+//!   out.
 
 use alloc::string::String;
 
 pub mod accepting;
 pub mod client;
+pub mod connecting;
 pub mod http;
 pub mod server;
 
