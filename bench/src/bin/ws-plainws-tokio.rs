@@ -21,13 +21,10 @@ fn main() -> std::io::Result<()> {
             let (stream, _) = listener.accept().await?;
             let json = args.json;
             tokio::spawn(async move {
-                if let Err(e) = serve(stream, json).await {
-                    if !matches!(
-                        e,
-                        plainws::Error::ConnectionClosed | plainws::Error::AbnormalClosure
-                    ) {
-                        eprintln!("connection: {e}");
-                    }
+                match serve(stream, json).await {
+                    Ok(()) => {}
+                    Err(plainws::Error::ConnectionClosed | plainws::Error::AbnormalClosure) => {}
+                    Err(e) => eprintln!("connection: {e}"),
                 }
             });
         }
