@@ -17,7 +17,8 @@ use crate::sansio::message::Message;
 use crate::tokio::sender::Sender;
 use crate::tokio::shared::{Reading, Shared};
 
-/// The smallest read buffer, allocated at the first read.
+/// The read buffer while bytes come in small reads (on the stack while the
+/// connection waits).
 const READ_BUFFER_MIN: usize = 4 << 10;
 /// Reads that fill the buffer double it, up to this.
 const READ_BUFFER_MAX: usize = 256 << 10;
@@ -188,33 +189,50 @@ impl Receiver {
 
     /// Reads more bytes into the buffer. An end of stream or an error is
     /// reported to the core and returned.
+    ///
+    /// Memory follows traffic: while nothing is pending the connection
+    /// holds no read buffer (a waiting `recv` reads into its stack and
+    /// keeps only the bytes that came), so an idle connection costs no
+    /// read buffer at all.
     fn poll_fill(
         &mut self,
         shared: &Shared,
         reading: &mut Reading,
         cx: &mut Context<'_>,
     ) -> Poll<Result<()>> {
-        if reading.buf.is_empty() {
-            reading.buf = vec![0; READ_BUFFER_MIN];
-        }
         let Some(half) = reading.half.as_mut() else {
             return Poll::Ready(Err(Error::ConnectionClosed));
         };
-        let mut buf = ReadBuf::new(&mut reading.buf);
-        match half.as_mut().poll_read(cx, &mut buf) {
-            Poll::Pending => Poll::Pending,
+        let mut stack = [0u8; READ_BUFFER_MIN];
+        let held = !reading.buf.is_empty();
+        if held && reading.buf.len() < READ_BUFFER_MIN {
+            reading.buf.resize(READ_BUFFER_MIN, 0);
+        }
+        let target: &mut [u8] = if held { &mut reading.buf } else { &mut stack };
+        let room = target.len();
+        let mut buf = ReadBuf::new(target);
+        let polled = half.as_mut().poll_read(cx, &mut buf);
+        let n = buf.filled().len();
+        match polled {
+            Poll::Pending => {
+                // Nothing pending: give the buffer back while we wait.
+                reading.buf = Vec::new();
+                Poll::Pending
+            }
+            Poll::Ready(Ok(())) if n == 0 => {
+                let mut core = shared.lock_core()?;
+                let outcome = core.conn.receive_eof(shared.now());
+                shared.after_op(core);
+                Poll::Ready(Err(outcome.err().unwrap_or(Error::ConnectionClosed)))
+            }
             Poll::Ready(Ok(())) => {
-                let n = buf.filled().len();
-                if n == 0 {
-                    let mut core = shared.lock_core()?;
-                    let outcome = core.conn.receive_eof(shared.now());
-                    shared.after_op(core);
-                    return Poll::Ready(Err(outcome.err().unwrap_or(Error::ConnectionClosed)));
+                if !held {
+                    reading.buf = stack[..n].to_vec();
                 }
                 reading.end = n;
-                if n == reading.buf.len() && n < READ_BUFFER_MAX {
-                    let grown = (n * 2).min(READ_BUFFER_MAX);
-                    reading.buf.resize(grown, 0);
+                if n == room && n < READ_BUFFER_MAX {
+                    // Reads fill the buffer: the next one gets twice the room.
+                    reading.buf.resize((n * 2).min(READ_BUFFER_MAX), 0);
                 }
                 Poll::Ready(Ok(()))
             }
