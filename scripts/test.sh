@@ -37,6 +37,10 @@ cargo fmt --manifest-path examples/tls/Cargo.toml -- --check
 cargo clippy --manifest-path examples/tls/Cargo.toml --all-targets -- -D warnings
 cargo test --manifest-path examples/tls/Cargo.toml
 
+step "the tokio driver behind axum (examples/axum): Python websockets and headless Chromium"
+# Its own workspace and lock file: axum and hyper never enter plainws's tree.
+scripts/axum-test.sh
+
 step "the Autobahn harness's verdict, on synthetic reports"
 python3 scripts/test_autobahn.py
 
