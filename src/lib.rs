@@ -11,6 +11,10 @@
 //! - **Thin blocking driver** over [`std::net::TcpStream`] (feature `std`,
 //!   on by default): [`accept`] and [`connect`], [`WebSocket`],
 //!   [`Receiver`], [`Sender`], [`Server`].
+//! - **A tokio driver** (feature `tokio`, off by default): `plainws::tokio`
+//!   over any `AsyncRead + AsyncWrite` stream, with a cancel-safe `recv`,
+//!   bounded sends, and control frames answered by the connection's own
+//!   task. [Example below](#quick-start-tokio).
 //! - **Two direct runtime dependencies**: `sha1` and `base64` (plus `serde`
 //!   and `serde_json` behind the default `json` feature).
 //!
@@ -92,6 +96,34 @@
 //! ws.close(plainws::CloseCode::NORMAL, "done")?;
 //! while !matches!(ws.recv()?, Message::Close(_)) {}
 //! # Ok::<(), plainws::Error>(())
+//! ```
+//!
+//! ## Quick start: tokio
+//!
+//! With the `tokio` feature, the same connection on tokio: `recv` is cancel
+//! safe (a `select!` branch that loses the race loses no byte), and Pongs
+//! and the Close reply go out even if the application never sends.
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # mod example {
+//! use plainws::{CloseCode, Message};
+//!
+//! async fn client() -> Result<(), plainws::Error> {
+//!     let (mut receiver, sender) = plainws::tokio::connect("ws://127.0.0.1:9001/").await?.split();
+//!     sender.send_text("hello").await?; // waits only while 128 KiB are unwritten
+//!     let mut timer = tokio::time::interval(std::time::Duration::from_secs(1));
+//!     loop {
+//!         tokio::select! {
+//!             message = receiver.recv() => match message? {
+//!                 Message::Close(_) => return Ok(()),
+//!                 message => println!("{message:?}"),
+//!             },
+//!             _ = timer.tick() => sender.close(CloseCode::NORMAL, "bye").await?,
+//!         }
+//!     }
+//! }
+//! # }
 //! ```
 //!
 //! `wss://` is not built in: connect a TLS stream with your TLS crate,
