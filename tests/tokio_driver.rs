@@ -363,7 +363,10 @@ async fn a_write_stalled_past_write_timeout_fails_the_connection() {
 
 #[tokio::test]
 async fn everything_sent_before_close_arrives_before_the_close() {
-    let (server, mut client) = pair(Config::default(), Config::default(), 4 << 10, false).await;
+    // A close timeout far beyond the test's bounds: `close()` must return
+    // once its frame is written, not when a timer wakes it.
+    let patient = Config::default().close_timeout(Duration::from_secs(600));
+    let (server, mut client) = pair(patient, Config::default(), 4 << 10, false).await;
     let (_server_rx, server_tx) = server.split();
     let sending = tokio::spawn(async move {
         for i in 0..1_000u32 {
@@ -382,7 +385,11 @@ async fn everything_sent_before_close_arrives_before_the_close() {
         Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::NORMAL),
         other => panic!("expected the Close, got {other:?}"),
     }
-    sending.await.expect("sender").expect("sent");
+    timeout(Duration::from_secs(30), sending)
+        .await
+        .expect("close() returns once the Close is written")
+        .expect("sender")
+        .expect("sent");
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 //! stopped.
 
 use std::future::poll_fn;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -203,16 +204,21 @@ impl Receiver {
         let Some(half) = reading.half.as_mut() else {
             return Poll::Ready(Err(Error::ConnectionClosed));
         };
-        let mut stack = [0u8; READ_BUFFER_MIN];
+        // Not zeroed: `ReadBuf` tracks what the read initialized.
+        let mut stack = [MaybeUninit::<u8>::uninit(); READ_BUFFER_MIN];
         let held = !reading.buf.is_empty();
         if held && reading.buf.len() < READ_BUFFER_MIN {
             reading.buf.resize(READ_BUFFER_MIN, 0);
         }
-        let target: &mut [u8] = if held { &mut reading.buf } else { &mut stack };
-        let room = target.len();
-        let mut buf = ReadBuf::new(target);
+        let mut buf = if held {
+            ReadBuf::new(&mut reading.buf)
+        } else {
+            ReadBuf::uninit(&mut stack)
+        };
+        let room = buf.capacity();
         let polled = half.as_mut().poll_read(cx, &mut buf);
         let n = buf.filled().len();
+        let fresh = (!held).then(|| buf.filled().to_vec());
         match polled {
             Poll::Pending => {
                 // Nothing pending: give the buffer back while we wait.
@@ -226,8 +232,8 @@ impl Receiver {
                 Poll::Ready(Err(outcome.err().unwrap_or(Error::ConnectionClosed)))
             }
             Poll::Ready(Ok(())) => {
-                if !held {
-                    reading.buf = stack[..n].to_vec();
+                if let Some(fresh) = fresh {
+                    reading.buf = fresh;
                 }
                 reading.end = n;
                 if n == room && n < READ_BUFFER_MAX {

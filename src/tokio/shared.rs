@@ -344,6 +344,13 @@ impl Shared {
             if out.is_idle() {
                 let mut core = self.lock_core()?;
                 if core.conn.data_to_send().is_empty() {
+                    drop(core);
+                    drop(out);
+                    if *progress {
+                        // Room in the queue, or everything written: waiting
+                        // sends and flushes check again.
+                        self.wake_senders();
+                    }
                     return Poll::Ready(Ok(()));
                 }
                 core.conn.take_data_to_send(&mut out.buf);
