@@ -102,7 +102,17 @@ impl Receiver {
                             if matches!(message, Message::Close(_)) {
                                 self.finished = true;
                             }
-                            shared.after_op(core);
+                            // More input already here: the application's
+                            // replies may share one write (`batch_writes`).
+                            let more = reading.start < reading.end;
+                            if more && shared.batch_writes && !self.finished {
+                                core.batching = true;
+                                shared.after_op_or_hold(core, true);
+                            } else if core.batching {
+                                shared.end_batch(core);
+                            } else {
+                                shared.after_op(core);
+                            }
                             return Poll::Ready(Ok(message));
                         }
                     }
@@ -122,6 +132,11 @@ impl Receiver {
                     Ok(core) => core,
                     Err(e) => return Poll::Ready(Err(self.finish(e))),
                 };
+                if core.batching {
+                    // About to need the socket: the batch's replies go out.
+                    shared.end_batch(core);
+                    continue;
+                }
                 if let Some(error) = core.error.take() {
                     return Poll::Ready(Err(self.finish(error)));
                 }
@@ -271,6 +286,10 @@ impl Drop for Receiver {
         if let Ok(mut core) = self.shared.lock_core() {
             core.handles -= 1;
             core.wake_task();
+            // Nothing may wait for a receiver that is gone.
+            if core.batching {
+                self.shared.end_batch(core);
+            }
         }
     }
 }

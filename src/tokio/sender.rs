@@ -104,7 +104,7 @@ impl Sender {
             if result.is_err() && core.ended {
                 return Poll::Ready(Err(Error::ConnectionFailed));
             }
-            self.shared.after_op(core);
+            self.shared.after_op_or_hold(core, kind == Kind::Data);
             Poll::Ready(result)
         })
         .await

@@ -37,6 +37,8 @@ pub(crate) type WriteHalf = Pin<Box<dyn AsyncWrite + Send>>;
 
 /// A write buffer grown past this is released once written.
 const KEEP_BUFFER_MAX: usize = 64 << 10;
+/// Frames held for a batch are written once they reach this many bytes.
+const BATCH_MAX: usize = 64 << 10;
 
 /// The core and the wakers of whoever waits on it.
 pub(crate) struct Core {
@@ -61,6 +63,12 @@ pub(crate) struct Core {
     pub(crate) error: Option<Error>,
     /// The transport was dropped.
     pub(crate) ended: bool,
+    /// The receiving half returned a message and holds more of the
+    /// peer's input: data frames may wait for it to need the socket
+    /// again, so that the replies to one read share one write.
+    pub(crate) batching: bool,
+    /// The task was woken for this batch's held frames (once per batch).
+    batch_woke: bool,
 }
 
 impl Core {
@@ -181,6 +189,8 @@ pub(crate) struct Shared {
     pub(crate) queue_limit: usize,
     /// `Config::write_timeout` (zero: none).
     pub(crate) write_timeout: Duration,
+    /// `Config::batch_writes`.
+    pub(crate) batch_writes: bool,
 }
 
 impl Shared {
@@ -193,6 +203,7 @@ impl Shared {
         let config = conn.config();
         let queue_limit = config.send_queue_limit;
         let write_timeout = config.write_timeout;
+        let batch_writes = config.batch_writes;
         let role = conn.role();
         let compresses = conn.compresses();
         let end = leftover.len();
@@ -207,6 +218,8 @@ impl Shared {
                 handles: 0,
                 error: None,
                 ended: false,
+                batching: false,
+                batch_woke: false,
             }),
             out: Mutex::new(Output {
                 half: Some(write),
@@ -229,6 +242,7 @@ impl Shared {
             compresses,
             queue_limit,
             write_timeout,
+            batch_writes,
         }
     }
 
@@ -274,12 +288,42 @@ impl Shared {
     /// After an operation on the core: wakes the task if its next deadline
     /// came earlier (a Close sent or received starts the close timeout),
     /// then writes what the operation queued.
-    pub(crate) fn after_op(&self, mut core: MutexGuard<'_, Core>) {
+    pub(crate) fn after_op(&self, core: MutexGuard<'_, Core>) {
+        self.after_op_or_hold(core, false);
+    }
+
+    /// As [`after_op`](Self::after_op); with `may_hold` (a data frame, or a
+    /// message received), the output may wait while the receiving half
+    /// holds more input and will write it before it next reads from the
+    /// socket. The task is woken once per batch, so that held frames go out
+    /// even if `recv` is not called again.
+    pub(crate) fn after_op_or_hold(&self, mut core: MutexGuard<'_, Core>, may_hold: bool) {
         let deadline = core.conn.poll_timeout(self.now());
         if deadline.is_some() && (core.armed.is_none() || deadline < core.armed) {
             core.armed = deadline;
             core.wake_task();
         }
+        let waiting = core.conn.data_to_send().len();
+        if waiting == 0 {
+            return;
+        }
+        if may_hold && core.batching && waiting < BATCH_MAX {
+            if !core.batch_woke {
+                core.batch_woke = true;
+                core.wake_task();
+            }
+            return;
+        }
+        drop(core);
+        self.push_output();
+    }
+
+    /// The receiving half is about to read from the socket (or delivers a
+    /// message with nothing more buffered): the batch ends, and what it held
+    /// is written.
+    pub(crate) fn end_batch(&self, mut core: MutexGuard<'_, Core>) {
+        core.batching = false;
+        core.batch_woke = false;
         let pending = !core.conn.data_to_send().is_empty();
         drop(core);
         if pending {
