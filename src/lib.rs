@@ -221,6 +221,7 @@
 //! | [`write_timeout`](field@Config::write_timeout) | 30 s | connection failed for every sender |
 //! | [`idle_timeout`](field@Config::idle_timeout) | none | close 1001 |
 //! | [`keepalive`](field@Config::keepalive) | none | close 1011 when no pong comes |
+//! | [`send_queue_limit`](field@Config::send_queue_limit) | 128 KiB | a send waits (tokio driver) |
 //! | [`batch_writes`](field@Config::batch_writes) | on | — (replies to pipelined input share one write, held at most 1 ms) |
 
 #![cfg_attr(not(feature = "std"), no_std)]

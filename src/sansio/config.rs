@@ -91,7 +91,9 @@ pub struct Config {
     /// holds more of the peer's input, data frames sent before it reads
     /// again wait in one buffer and go out together when it next needs the
     /// socket, at 64 KiB, or at the latest 1 ms later (one process-wide
-    /// thread enforces the bound, even if `recv` is never called again).
+    /// thread enforces the bound, even if `recv` is never called again;
+    /// on the tokio driver, the connection's own task writes them as soon
+    /// as it runs).
     /// One write then carries the replies to a whole read's worth of
     /// messages: a pipelining peer costs a fraction of a system call per
     /// message. A lone request is answered at once: nothing is held when
