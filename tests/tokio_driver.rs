@@ -637,3 +637,35 @@ async fn a_held_reply_goes_out_though_recv_is_not_called_again() {
         .expect("client recv");
     assert_eq!(reply, Message::Text("first".into()));
 }
+
+#[tokio::test]
+async fn waiting_for_another_senders_fragmented_message_is_bounded() {
+    let config = Config::default().write_timeout(Duration::from_millis(200));
+    let (server, mut client) = pair(config, Config::default(), 4 << 10, false).await;
+    let (_server_rx, server_tx) = server.split();
+    let other = server_tx.clone();
+    server_tx
+        .send_fragment(Opcode::Text, b"half", false)
+        .await
+        .expect("first fragment");
+    let started = tokio::time::Instant::now();
+    let waited = timeout(Duration::from_secs(10), other.send_text("whole"))
+        .await
+        .expect("the wait is bounded");
+    assert!(matches!(waited, Err(Error::Timeout(_))), "{waited:?}");
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    // The owner finishes its message; the other sends after it.
+    server_tx
+        .send_fragment(Opcode::Continuation, b" and half", true)
+        .await
+        .expect("last fragment");
+    other.send_text("whole").await.expect("the channel is free");
+    assert_eq!(
+        client.recv().await.expect("the fragmented message"),
+        Message::Text("half and half".into())
+    );
+    assert_eq!(
+        client.recv().await.expect("the other message"),
+        Message::Text("whole".into())
+    );
+}

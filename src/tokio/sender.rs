@@ -9,9 +9,12 @@
 //! bytes are queued and unwritten (backpressure), and, for a data frame,
 //! while another sender's fragmented message holds the data channel.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
+
+use ::tokio::time::{Sleep, sleep};
 
 use crate::error::{Error, Result};
 use crate::sansio::close::CloseCode;
@@ -78,12 +81,25 @@ impl Sender {
     /// data channel is free), then writes what it encoded.
     async fn run(&self, kind: Kind, op: impl FnOnce(&mut Connection) -> Result<()>) -> Result<()> {
         let mut op = Some(op);
+        // The wait for another sender's fragmented message is bounded by
+        // `write_timeout` (the wait for room in the queue is bounded by
+        // the task: a write that stalls that long fails the connection).
+        let mut channel_wait: Option<Pin<Box<Sleep>>> = None;
         poll_fn(|cx| {
             let mut core = self.shared.lock_core()?;
             let open = !core.ended && !core.conn.is_finished();
             if open {
                 let channel_taken =
                     kind == Kind::Data && core.fragment_owner.is_some_and(|o| o != self.id);
+                if channel_taken && !self.shared.write_timeout.is_zero() {
+                    let timer = channel_wait
+                        .get_or_insert_with(|| Box::pin(sleep(self.shared.write_timeout)));
+                    if timer.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Err(Error::Timeout(
+                            "waiting for another sender's fragmented message",
+                        )));
+                    }
+                }
                 if channel_taken || self.shared.queued(&core) > self.shared.queue_limit {
                     self.shared.wait_as_sender(&mut core, cx.waker());
                     return Poll::Pending;
@@ -163,7 +179,9 @@ impl Sender {
     /// `fin` on the last.
     ///
     /// The message holds the data channel until its last fragment: data
-    /// sends from other `Sender` clones wait for it, while Pings, Pongs and
+    /// sends from other `Sender` clones wait for it (at most
+    /// [`Config::write_timeout`](field@crate::Config::write_timeout), then
+    /// [`Error::Timeout`]), while Pings, Pongs and
     /// Closes may still go between the fragments. The clone that sent the
     /// first fragment sends the rest; if it is dropped mid-message, the
     /// connection is closed with 1011 (a truncated message is never
