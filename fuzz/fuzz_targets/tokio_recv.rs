@@ -178,7 +178,9 @@ impl AsyncRead for Pieces {
             return Poll::Pending;
         }
         let left = self.bytes.len() - self.at;
-        let n = (1 + (roll >> 8) as usize % 64).min(left).min(buf.remaining());
+        let n = (1 + (roll >> 8) as usize % 64)
+            .min(left)
+            .min(buf.remaining());
         let at = self.at;
         buf.put_slice(&self.bytes[at..at + n]);
         self.at += n;
@@ -187,7 +189,11 @@ impl AsyncRead for Pieces {
 }
 
 impl AsyncWrite for Pieces {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Poll::Ready(Ok(data.len()))
     }
 
