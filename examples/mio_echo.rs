@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example mio_echo -- 127.0.0.1:9001 [OPTIONS]
-//!   --max-connections N   connections served at once; more get 503 (default 10000)
+//!   --max-connections N   connections served at once; more get 503 (default 100000)
 //!   --high-water BYTES    stop reading from a peer while this much output waits for it
 //!                         (default 32 MiB)
 //!   --write-timeout-ms MS cut off a peer whose output makes no progress for MS ms
@@ -114,7 +114,7 @@ enum Verdict {
 fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut addr: SocketAddr = "127.0.0.1:9001".parse().map_err(invalid)?;
-    let mut max_connections = 10_000;
+    let mut max_connections = 100_000;
     let mut high_water = HIGH_WATER;
     let mut config = Config::default();
     while let Some(arg) = args.next() {
@@ -321,18 +321,23 @@ impl Server {
             },
             Phase::Open(conn) => conn.transport_end(),
         };
-        if client.pending() > 0 {
-            return Verdict::Stay; // Owed output goes first.
-        }
         match end {
             TransportEnd::Open => Verdict::Stay,
+            // Owed output goes first (bounded by the write timeout).
+            TransportEnd::Close if client.pending() > 0 => Verdict::Stay,
             TransportEnd::Close => Verdict::Drop,
             TransportEnd::EndWritingFirst { deadline } | TransportEnd::AwaitEof { deadline } => {
+                if now >= deadline {
+                    return Verdict::Drop; // Lingered long enough.
+                }
+                if client.pending() > 0 {
+                    return Verdict::Stay;
+                }
                 if matches!(end, TransportEnd::EndWritingFirst { .. }) && !client.write_closed {
                     let _ = client.stream.shutdown(Shutdown::Write);
                     client.write_closed = true;
                 }
-                if client.read_closed || now >= deadline {
+                if client.read_closed {
                     Verdict::Drop
                 } else {
                     Verdict::Stay
@@ -350,7 +355,9 @@ impl Server {
             }
         }
         match &mut client.phase {
-            Phase::Handshake(_, deadline) if now >= *deadline => return Verdict::Drop,
+            Phase::Handshake(_, deadline) | Phase::Refusing(deadline) if now >= *deadline => {
+                return Verdict::Drop;
+            }
             Phase::Handshake(..) | Phase::Refusing(_) => {}
             Phase::Open(conn) => {
                 let _ = conn.handle_timeout(now);
@@ -371,14 +378,15 @@ impl Server {
     fn set_timer(&mut self, client: &mut Client, slot: usize, now: Duration) {
         let phase_deadline = match &mut client.phase {
             Phase::Handshake(_, deadline) | Phase::Refusing(deadline) => Some(*deadline),
-            Phase::Open(conn) => {
-                let linger = match conn.transport_end() {
-                    TransportEnd::EndWritingFirst { deadline }
-                    | TransportEnd::AwaitEof { deadline } => Some(deadline),
-                    TransportEnd::Open | TransportEnd::Close => None,
-                };
-                earliest(conn.poll_timeout(now), linger)
-            }
+            Phase::Open(conn) => match conn.transport_end() {
+                TransportEnd::Open => conn.poll_timeout(now),
+                TransportEnd::EndWritingFirst { deadline }
+                | TransportEnd::AwaitEof { deadline } => {
+                    earliest(conn.poll_timeout(now), Some(deadline))
+                }
+                // The protocol is done: only the write timeout is left.
+                TransportEnd::Close => None,
+            },
         };
         let deadline = earliest(phase_deadline, self.write_deadline(client));
         if deadline != client.timer {

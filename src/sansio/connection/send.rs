@@ -156,7 +156,9 @@ impl Connection {
     }
 
     /// Sends a Ping (RFC 6455 §5.5.2); its payload may be at most 125
-    /// bytes. Refused after this side's Close.
+    /// bytes. Refused after this side's Close. It starts no timer, so it
+    /// takes no time: keepalive Pings, whose Pong is awaited, are the
+    /// core's own ([`handle_timeout`](Self::handle_timeout)).
     pub fn ping(&mut self, payload: &[u8]) -> Result<()> {
         check_control_payload(payload)?;
         self.check_can_send_data()?;
