@@ -117,8 +117,9 @@ impl Sender {
                     core.wake_all();
                 }
             }
-            if result.is_err() && core.ended {
-                return Poll::Ready(Err(Error::ConnectionFailed));
+            if core.ended {
+                // The transport is gone: nothing more can be written.
+                return Poll::Ready(Err(result.err().unwrap_or(Error::ConnectionClosed)));
             }
             self.shared.after_op_or_hold(core, kind == Kind::Data);
             Poll::Ready(result)
