@@ -669,3 +669,34 @@ async fn waiting_for_another_senders_fragmented_message_is_bounded() {
         Message::Text("whole".into())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recv_waiting_for_bytes_never_holds_up_a_send() {
+    // A stream that is not a `TcpStream`: its halves come from
+    // `tokio::io::split`, which shares one lock between them.
+    let (server, client) = pair(Config::default(), Config::default(), 4 << 10, true).await;
+    let (mut server_rx, server_tx) = server.split();
+    // The server's receiver waits for bytes the client will not send
+    // until it has read everything the server sends.
+    let waiting = tokio::spawn(async move { server_rx.recv().await });
+    let payload = vec![3u8; 1 << 10];
+    let sending = tokio::spawn(async move {
+        for _ in 0..2_000 {
+            server_tx.send_binary(&payload).await?;
+        }
+        Ok::<_, Error>(server_tx)
+    });
+    let (mut client_rx, client_tx) = client.split();
+    for _ in 0..2_000 {
+        let message = timeout(Duration::from_secs(10), client_rx.recv())
+            .await
+            .expect("sends go on while the server's recv waits")
+            .expect("client recv");
+        assert_eq!(message, Message::Binary(vec![3u8; 1 << 10]));
+    }
+    assert!(!waiting.is_finished(), "the server's recv is still waiting");
+    let _server_tx = sending.await.expect("sender").expect("sent");
+    client_tx.send_text("now").await.expect("send");
+    let received = waiting.await.expect("receiver").expect("recv");
+    assert_eq!(received, Message::Text("now".into()));
+}
