@@ -137,6 +137,10 @@ impl Receiver {
                     shared.end_batch(core);
                     continue;
                 }
+                // Registered before the checks below: whatever ends the
+                // connection after them (the task's timers, a failed
+                // write) wakes this `recv`.
+                core.set_receiver(cx.waker());
                 if let Some(error) = core.error.take() {
                     return Poll::Ready(Err(self.finish(error)));
                 }
@@ -187,18 +191,9 @@ impl Receiver {
             match self.poll_fill(&shared, reading, cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.finish(error))),
-                Poll::Pending => {
-                    // The task may end the connection while we wait.
-                    let Ok(mut core) = shared.lock_core() else {
-                        return Poll::Pending;
-                    };
-                    core.set_receiver(cx.waker());
-                    if core.error.is_some() || core.ended || core.conn.is_receive_done() {
-                        drop(core);
-                        continue;
-                    }
-                    return Poll::Pending;
-                }
+                // The transport wakes us for bytes, the task (through the
+                // waker registered above) for the connection's end.
+                Poll::Pending => return Poll::Pending,
             }
         }
     }

@@ -7,8 +7,8 @@
 //! taken for one poll of a non-blocking call at most, so a reader waiting
 //! for bytes never holds up a writer, whatever the transport (a TLS
 //! stream that writes while it reads included). Lock order is `reading`,
-//! then `out`, then `core`; `out` is only ever *tried* while `core` is
-//! held.
+//! then `out`, then `core`; `out` is only ever *tried* (`try_lock`) while
+//! `core` is held, so no order can deadlock.
 //!
 //! Frames leave in the order the core encoded them. Whoever finds the
 //! write half idle takes the core's output and writes it at once, with a
@@ -314,8 +314,7 @@ impl Shared {
             }
             return;
         }
-        drop(core);
-        self.push_output();
+        self.push_locked(core);
     }
 
     /// The receiving half is about to read from the socket (or delivers a
@@ -324,22 +323,20 @@ impl Shared {
     pub(crate) fn end_batch(&self, mut core: MutexGuard<'_, Core>) {
         core.batching = false;
         core.batch_woke = false;
-        let pending = !core.conn.data_to_send().is_empty();
-        drop(core);
-        if pending {
-            self.push_output();
+        if !core.conn.data_to_send().is_empty() {
+            self.push_locked(core);
         }
     }
 
     /// Writes the core's output now if the write half is idle, without
     /// waiting: what the socket does not take at once is left to the task.
-    pub(crate) fn push_output(&self) {
+    /// The core is locked; the write half is only tried, never waited for,
+    /// under it.
+    fn push_locked(&self, mut core: MutexGuard<'_, Core>) {
         let Ok(mut out) = self.out.try_lock() else {
             // Someone is writing and takes the core's output after its own;
             // the task makes sure of it.
-            if let Ok(mut core) = self.core.lock() {
-                core.wake_task();
-            }
+            core.wake_task();
             return;
         };
         if !out.is_idle() || out.half.is_none() {
@@ -347,9 +344,6 @@ impl Shared {
             // waker): it takes this output when it is done.
             return;
         }
-        let Ok(mut core) = self.core.lock() else {
-            return;
-        };
         core.conn.take_data_to_send(&mut out.buf);
         drop(core);
         let mut cx = Context::from_waker(Waker::noop());
