@@ -700,3 +700,57 @@ async fn a_recv_waiting_for_bytes_never_holds_up_a_send() {
     let received = waiting.await.expect("receiver").expect("recv");
     assert_eq!(received, Message::Text("now".into()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_frames_written_from_the_callers_buffer_arrive_whole_and_in_order() {
+    // A 16 KiB pipe: a 1 MiB frame never fits at once, so what the socket
+    // does not take is left to the task mid-frame.
+    let (server, mut client) = pair(Config::default(), Config::default(), 16 << 10, false).await;
+    let (_server_rx, server_tx) = server.split();
+    let small = server_tx.clone();
+    let big = tokio::spawn(async move {
+        for i in 0..4u8 {
+            let payload: Vec<u8> = (0..(1 << 20) + i as usize)
+                .map(|b| (b % 251) as u8 ^ i)
+                .collect();
+            server_tx.send_binary(&payload).await?;
+            server_tx
+                .send_fragment(Opcode::Binary, &payload[..20 << 10], false)
+                .await?;
+            server_tx
+                .send_fragment(Opcode::Continuation, &payload[20 << 10..], true)
+                .await?;
+        }
+        Ok::<_, Error>(())
+    });
+    let chatter = tokio::spawn(async move {
+        for i in 0..100u32 {
+            small.send_text(&format!("small {i}")).await?;
+        }
+        Ok::<_, Error>(())
+    });
+    let mut larges = 0;
+    let mut smalls = 0;
+    while larges < 8 || smalls < 100 {
+        match client.recv().await.expect("client recv") {
+            Message::Binary(data) => {
+                let i = (larges / 2) as u8;
+                assert_eq!(data.len(), (1 << 20) + i as usize, "large {larges}");
+                assert!(
+                    data.iter()
+                        .enumerate()
+                        .all(|(b, v)| *v == (b % 251) as u8 ^ i),
+                    "large {larges} intact"
+                );
+                larges += 1;
+            }
+            Message::Text(text) => {
+                assert_eq!(text, format!("small {smalls}"));
+                smalls += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    big.await.expect("big").expect("sent");
+    chatter.await.expect("chatter").expect("sent");
+}

@@ -21,7 +21,7 @@ use crate::sansio::close::CloseCode;
 use crate::sansio::connection::Connection;
 use crate::sansio::frame::Opcode;
 use crate::sansio::message::Message;
-use crate::tokio::shared::Shared;
+use crate::tokio::shared::{Shared, VECTORED_WRITE_MIN};
 
 /// The sending half of a connection. Cheap to clone; every clone sends on
 /// the same connection from any task.
@@ -80,6 +80,18 @@ impl Sender {
     /// Runs `op` on the core once the queue has room (and, for data, the
     /// data channel is free), then writes what it encoded.
     async fn run(&self, kind: Kind, op: impl FnOnce(&mut Connection) -> Result<()>) -> Result<()> {
+        self.run_or_large(kind, None, op).await
+    }
+
+    /// As [`run`](Self::run); a large frame (`large`: opcode, payload, fin)
+    /// is written from the caller's buffer when it can be (see
+    /// `Shared::send_large`), else `op` queues it.
+    async fn run_or_large(
+        &self,
+        kind: Kind,
+        large: Option<(Opcode, &[u8], bool)>,
+        op: impl FnOnce(&mut Connection) -> Result<()>,
+    ) -> Result<()> {
         let mut op = Some(op);
         // The wait for another sender's fragmented message is bounded by
         // `write_timeout` (the wait for room in the queue is bounded by
@@ -108,14 +120,15 @@ impl Sender {
             let Some(op) = op.take() else {
                 return Poll::Ready(Err(Error::ConnectionFailed));
             };
+            if let (Some(large), true, false) = (large, open, core.batching) {
+                match self.shared.send_large(core, self.id, large) {
+                    Ok(result) => return Poll::Ready(result),
+                    Err(back) => core = back,
+                }
+            }
             let result = op(&mut core.conn);
             if kind == Kind::Data {
-                if core.conn.sending_message().is_some() {
-                    core.fragment_owner = Some(self.id);
-                } else if core.fragment_owner == Some(self.id) {
-                    core.fragment_owner = None;
-                    core.wake_all();
-                }
+                core.update_owner(self.id);
             }
             if core.ended {
                 // The transport is gone: nothing more can be written.
@@ -143,13 +156,31 @@ impl Sender {
     /// Sends a text message in one frame (compressed when permessage-
     /// deflate was negotiated).
     pub async fn send_text(&self, text: &str) -> Result<()> {
-        self.run(Kind::Data, |conn| conn.send_text(text)).await
+        let large = self.large(Opcode::Text, text.as_bytes(), true, false);
+        self.run_or_large(Kind::Data, large, |conn| conn.send_text(text))
+            .await
     }
 
     /// Sends a binary message in one frame (compressed when permessage-
     /// deflate was negotiated).
     pub async fn send_binary(&self, data: &[u8]) -> Result<()> {
-        self.run(Kind::Data, |conn| conn.send_binary(data)).await
+        let large = self.large(Opcode::Binary, data, true, false);
+        self.run_or_large(Kind::Data, large, |conn| conn.send_binary(data))
+            .await
+    }
+
+    /// Whether a frame goes out from the caller's buffer (a server's
+    /// uncompressed payload of 16 KiB or more).
+    fn large<'p>(
+        &self,
+        opcode: Opcode,
+        payload: &'p [u8],
+        fin: bool,
+        uncompressed: bool,
+    ) -> Option<(Opcode, &'p [u8], bool)> {
+        let server = self.shared.role == crate::sansio::frame::Role::Server;
+        let plain = uncompressed || !self.shared.compresses;
+        (server && plain && payload.len() >= VECTORED_WRITE_MIN).then_some((opcode, payload, fin))
     }
 
     /// Sends a text or binary message in one frame, never compressed (RFC
@@ -188,8 +219,11 @@ impl Sender {
     /// connection is closed with 1011 (a truncated message is never
     /// completed as if it were whole).
     pub async fn send_fragment(&self, opcode: Opcode, payload: &[u8], fin: bool) -> Result<()> {
-        self.run(Kind::Data, |conn| conn.send_fragment(opcode, payload, fin))
-            .await
+        let large = self.large(opcode, payload, fin, true);
+        self.run_or_large(Kind::Data, large, |conn| {
+            conn.send_fragment(opcode, payload, fin)
+        })
+        .await
     }
 
     /// Sends a Ping; its payload may be at most 125 bytes (RFC 6455 §5.5).

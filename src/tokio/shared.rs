@@ -39,6 +39,10 @@ pub(crate) type WriteHalf = Pin<Box<dyn AsyncWrite + Send>>;
 const KEEP_BUFFER_MAX: usize = 64 << 10;
 /// Frames held for a batch are written once they reach this many bytes.
 const BATCH_MAX: usize = 64 << 10;
+/// A server's unmasked payloads this large are written from the caller's
+/// buffer (header and payload in one vectored write), not copied into
+/// the queue, when the socket takes them at once.
+pub(crate) const VECTORED_WRITE_MIN: usize = 16 << 10;
 
 /// The core and the wakers of whoever waits on it.
 pub(crate) struct Core {
@@ -100,6 +104,18 @@ impl Core {
         }
         for waker in self.senders.drain(..) {
             waker.wake();
+        }
+    }
+
+    /// After a data frame from sender `id`: it holds the data channel while
+    /// its fragmented message is open (RFC 6455 §5.4), and lets the next
+    /// sender have it when the message ends.
+    pub(crate) fn update_owner(&mut self, id: u64) {
+        if self.conn.sending_message().is_some() {
+            self.fragment_owner = Some(id);
+        } else if self.fragment_owner == Some(id) {
+            self.fragment_owner = None;
+            self.wake_all();
         }
     }
 
@@ -367,6 +383,106 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// Sends one large data frame of sender `id` without copying its
+    /// payload into the queue: when the write half is idle, the frames
+    /// queued before it, its header and `payload` go out in vectored
+    /// writes now, and only what the socket did not take is copied for the
+    /// task. Gives the core back (`Err`) when the write half is busy: the
+    /// caller then queues the frame as usual.
+    pub(crate) fn send_large<'a>(
+        &'a self,
+        mut core: MutexGuard<'a, Core>,
+        id: u64,
+        (opcode, payload, fin): (crate::sansio::frame::Opcode, &[u8], bool),
+    ) -> std::result::Result<Result<()>, MutexGuard<'a, Core>> {
+        let Ok(mut out) = self.out.try_lock() else {
+            return Err(core);
+        };
+        if !out.is_idle() || out.half.is_none() {
+            return Err(core);
+        }
+        let mut pending = std::mem::take(&mut out.buf);
+        pending.clear();
+        let head = core
+            .conn
+            .send_fragment_head(opcode, payload, fin, &mut pending);
+        core.update_owner(id);
+        let head = match head {
+            Ok(head) => head,
+            Err(e) => {
+                out.buf = pending;
+                drop(out);
+                self.after_op(core);
+                return Ok(Err(e));
+            }
+        };
+        drop(core);
+        let mut parts: [&[u8]; 3] = [&pending, head.as_bytes(), payload];
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut failed = None;
+        let mut wrote = false;
+        if let Some(half) = out.half.as_mut() {
+            while parts.iter().any(|p| !p.is_empty()) {
+                let slices = parts.map(io::IoSlice::new);
+                match half.as_mut().poll_write_vectored(&mut cx, &slices) {
+                    Poll::Ready(Ok(0)) => {
+                        failed = Some(io::Error::from(io::ErrorKind::WriteZero));
+                        break;
+                    }
+                    Poll::Ready(Ok(mut n)) => {
+                        wrote = true;
+                        for part in parts.iter_mut() {
+                            let take = part.len().min(n);
+                            *part = &part[take..];
+                            n -= take;
+                        }
+                    }
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Poll::Ready(Err(e)) => {
+                        failed = Some(e);
+                        break;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+        }
+        if wrote {
+            out.flushed = false;
+        }
+        if let Some(e) = failed {
+            out.half = None;
+            drop(out);
+            self.fail(Error::Io(e));
+            return Ok(Err(Error::ConnectionFailed));
+        }
+        // What the socket did not take waits for the task, in order.
+        let mut rest = Vec::new();
+        for part in parts {
+            rest.extend_from_slice(part);
+        }
+        out.buf = rest;
+        out.pos = 0;
+        let left = out.buf.len();
+        self.unsent.store(left, Ordering::Release);
+        if left == 0 {
+            // Written: flush (a no-op for TCP) while the half is ours.
+            let _ = out.poll_write_buf(&mut cx);
+        }
+        let idle = out.is_idle();
+        drop(out);
+        if let Ok(mut core) = self.core.lock() {
+            if !idle {
+                core.wake_task();
+            }
+            let deadline = core.conn.poll_timeout(self.now());
+            if deadline.is_some() && (core.armed.is_none() || deadline < core.armed) {
+                core.armed = deadline;
+                core.wake_task();
+            }
+        }
+        Ok(Ok(()))
     }
 
     /// The task's write: everything the core has encoded, with the task's
