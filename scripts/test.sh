@@ -19,13 +19,18 @@ scripts/setup-proxies.sh
 step "format, lints and docs"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+cargo clippy --all-targets --features tokio -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --features tokio
 
 step "unit and integration tests (default features)"
 cargo test
 
 step "tests without the json feature"
 cargo test --no-default-features --features std --lib --tests
+
+step "the tokio driver (feature tokio): cancel safety, control frames, backpressure, close without loss"
+cargo test --features tokio --test tokio_driver --test tokio_json_server
+cargo test --features tokio --doc
 
 step "the sans-I/O core alone: no_std + alloc, for a bare-metal target"
 scripts/nostd-build.sh
@@ -35,6 +40,10 @@ step "wss:// with rustls: the adapters and tests of docs/tls.md (examples/tls)"
 cargo fmt --manifest-path examples/tls/Cargo.toml -- --check
 cargo clippy --manifest-path examples/tls/Cargo.toml --all-targets -- -D warnings
 cargo test --manifest-path examples/tls/Cargo.toml
+
+step "the tokio driver behind axum (examples/axum): Python websockets and headless Chromium"
+# Its own workspace and lock file: axum and hyper never enter plainws's tree.
+scripts/axum-test.sh
 
 step "the Autobahn harness's verdict, on synthetic reports"
 python3 scripts/test_autobahn.py
@@ -51,6 +60,17 @@ cargo build --release --example mio_echo
 python3 scripts/autobahn.py server \
     --cmd "target/release/examples/mio_echo 127.0.0.1:9002 --compression" \
     --port 9002 --report-dir target/autobahn/mio --parallelism 2
+
+step "Autobahn TestSuite, the tokio driver (examples/tokio_echo.rs) as server (cases 1-13)"
+cargo build --release --features tokio --example tokio_echo --example tokio_autobahn_client
+python3 scripts/autobahn.py server \
+    --cmd "target/release/examples/tokio_echo 127.0.0.1:9003" \
+    --port 9003 --report-dir target/autobahn/tokio-server --parallelism 2
+
+step "Autobahn TestSuite, the tokio driver as client (cases 1-13)"
+python3 scripts/autobahn.py client \
+    --cmd "target/release/examples/tokio_autobahn_client {url} plainws-tokio 2" \
+    --port 9004 --report-dir target/autobahn/tokio-client
 
 step "the command-line client against the seed's Go server"
 scripts/cli-test.sh

@@ -11,6 +11,10 @@
 //! - **Thin blocking driver** over [`std::net::TcpStream`] (feature `std`,
 //!   on by default): [`accept`] and [`connect`], [`WebSocket`],
 //!   [`Receiver`], [`Sender`], [`Server`].
+//! - **A tokio driver** (feature `tokio`, off by default): `plainws::tokio`
+//!   over any `AsyncRead + AsyncWrite` stream, with a cancel-safe `recv`,
+//!   bounded sends, and control frames answered by the connection's own
+//!   task. [Example below](#quick-start-tokio).
 //! - **Two direct runtime dependencies**: `sha1` and `base64` (plus `serde`
 //!   and `serde_json` behind the default `json` feature).
 //!
@@ -96,6 +100,34 @@
 //! ws.close(plainws::CloseCode::NORMAL, "done")?;
 //! while !matches!(ws.recv()?, Message::Close(_)) {}
 //! # Ok::<(), plainws::Error>(())
+//! ```
+//!
+//! ## Quick start: tokio
+//!
+//! With the `tokio` feature, the same connection on tokio: `recv` is cancel
+//! safe (a `select!` branch that loses the race loses no byte), and Pongs
+//! and the Close reply go out even if the application never sends.
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # mod example {
+//! use plainws::{CloseCode, Message};
+//!
+//! async fn client() -> Result<(), plainws::Error> {
+//!     let (mut receiver, sender) = plainws::tokio::connect("ws://127.0.0.1:9001/").await?.split();
+//!     sender.send_text("hello").await?; // waits only while 128 KiB are unwritten
+//!     let mut timer = tokio::time::interval(std::time::Duration::from_secs(1));
+//!     loop {
+//!         tokio::select! {
+//!             message = receiver.recv() => match message? {
+//!                 Message::Close(_) => return Ok(()),
+//!                 message => println!("{message:?}"),
+//!             },
+//!             _ = timer.tick() => sender.close(CloseCode::NORMAL, "bye").await?,
+//!         }
+//!     }
+//! }
+//! # }
 //! ```
 //!
 //! `wss://` is not built in: connect a TLS stream with your TLS crate,
@@ -197,6 +229,7 @@
 //! | [`write_timeout`](field@Config::write_timeout) | 30 s (zero: none) | connection failed for every sender |
 //! | [`idle_timeout`](field@Config::idle_timeout) | none | close 1001 |
 //! | [`keepalive`](field@Config::keepalive) | none | close 1011 when no pong comes |
+//! | [`send_queue_limit`](field@Config::send_queue_limit) | 128 KiB | a send waits (tokio driver) |
 //! | [`batch_writes`](field@Config::batch_writes) | on | — (replies to pipelined input share one write, held at most 1 ms) |
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -213,6 +246,9 @@ mod error;
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod json;
 pub mod sansio;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod tokio;
 
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]

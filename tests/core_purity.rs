@@ -20,6 +20,8 @@ const FORBIDDEN: &[&str] = &[
     "Instant",
     "SystemTime",
     "crate::blocking",
+    "crate::tokio",
+    "tokio::",
     "crate::json",
 ];
 

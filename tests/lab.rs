@@ -242,9 +242,13 @@ fn a_lab_channel_never_read_neither_slows_the_echo_nor_grows_memory() {
     );
 
     // The page finally reads: the reports it missed were dropped and
-    // counted, not kept.
-    let dropped = report_where(&mut lab, |r| r["kind"] == "dropped");
-    assert!(dropped["count"].as_u64().unwrap() > 10_000, "{dropped}");
+    // counted, not kept. The count is cumulative and a line goes out each
+    // time it changed after a batch was written, so the first lines can
+    // show the drops from before the socket's buffers filled; read on to
+    // the total (a report that never comes fails `frame`'s 10 s wait).
+    report_where(&mut lab, |r| {
+        r["kind"] == "dropped" && r["count"].as_u64().is_some_and(|n| n > 10_000)
+    });
 }
 
 /// An echo connection nobody watches does no tracing work: its round

@@ -89,15 +89,19 @@ pub enum Workload {
     Json,
     /// Many handshaken, idle connections: server RSS and threads.
     Idle,
+    /// Many active connections (500), one 32-byte message in flight each:
+    /// msgs/s and server CPU per message with many sockets ready at once.
+    Many,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 5] = [
+    pub const ALL: [Workload; 6] = [
         Workload::Small,
         Workload::Json,
         Workload::Large,
         Workload::Latency,
         Workload::Idle,
+        Workload::Many,
     ];
 
     pub fn name(self) -> &'static str {
@@ -107,6 +111,7 @@ impl Workload {
             Workload::Latency => "latency",
             Workload::Json => "json",
             Workload::Idle => "idle",
+            Workload::Many => "many",
         }
     }
 
@@ -120,6 +125,7 @@ impl Workload {
             Workload::Small | Workload::Json => (4, 16, 32),
             Workload::Large => (2, 1, 1 << 20),
             Workload::Latency | Workload::Idle => (1, 1, 32),
+            Workload::Many => (500, 1, 32),
         };
         Config {
             addr: addr.to_string(),
@@ -206,7 +212,7 @@ impl Report {
             cpu.push_str(&format!(" (load generator {c:.2} µs/msg)"));
         }
         match w {
-            Workload::Small | Workload::Json => format!(
+            Workload::Small | Workload::Json | Workload::Many => format!(
                 "{}: {} msgs in {:.2} s = {:.0} msgs/s{cpu}",
                 w.name(),
                 self.msgs,
@@ -244,7 +250,7 @@ impl Report {
 /// Runs one workload against `cfg.addr`.
 pub fn run(w: Workload, cfg: &Config) -> io::Result<Report> {
     match w {
-        Workload::Small | Workload::Latency => {
+        Workload::Small | Workload::Latency | Workload::Many => {
             let msgs = (0..64).map(|i| binary_msg(cfg.size, i)).collect();
             echo(cfg, msgs, w == Workload::Latency)
         }

@@ -315,7 +315,7 @@ fn handshake(
 }
 
 /// Refuses options that would make a malformed or ambiguous request.
-fn check_options(options: &ClientOptions) -> Result<()> {
+pub(crate) fn check_options(options: &ClientOptions) -> Result<()> {
     for (name, value) in &options.headers {
         if !is_token(name) {
             return Err(Error::InvalidHeader("extra header name is not a token"));

@@ -93,11 +93,13 @@ pub struct Config {
     /// Batch writes: when the receiving half returns a message and already
     /// holds more of the peer's input, data frames sent before it reads
     /// again wait in one buffer and go out together when it next needs the
-    /// socket, at 64 KiB, or at the latest 1 ms later, when one
-    /// process-wide thread offers them to the socket without blocking
-    /// (even if `recv` is never called again); what a full socket does not
-    /// take waits for the connection's own threads and the flusher's
-    /// retries, so a peer that stops reading delays no other connection.
+    /// socket, at 64 KiB, or at the latest 1 ms later. The blocking
+    /// driver's one process-wide thread offers them to the socket without
+    /// blocking (even if `recv` is never called again); what a full socket
+    /// does not take waits for the connection's own threads and the
+    /// flusher's retries, so a peer that stops reading delays no other
+    /// connection. On the tokio driver the connection's own task writes
+    /// them as soon as it runs.
     /// One write then carries the replies to a whole read's worth of
     /// messages: a pipelining peer costs a fraction of a system call per
     /// message. A lone request is answered at once: nothing is held when
@@ -111,6 +113,13 @@ pub struct Config {
     /// with data an attacker chooses, can leak them through the compressed
     /// size (CRIME, BREACH: see SECURITY.md). Default: none (off).
     pub compression: Option<DeflateConfig>,
+    /// Backpressure for drivers that queue frames (the tokio driver): a
+    /// send waits while more than this many bytes of encoded frames are
+    /// queued and not yet written, so a peer that stops reading holds at
+    /// most this much plus one message per connection. The blocking
+    /// driver writes each frame before its send returns and does not
+    /// need it. Default: 128 KiB.
+    pub send_queue_limit: usize,
 }
 
 impl Default for Config {
@@ -129,6 +138,7 @@ impl Default for Config {
             batch_writes: true,
             tracer: None,
             compression: None,
+            send_queue_limit: 128 << 10,
         }
     }
 }
@@ -221,6 +231,14 @@ impl Config {
         self
     }
 
+    /// Sets [`send_queue_limit`](field@Config::send_queue_limit) (default:
+    /// 128 KiB).
+    #[must_use]
+    pub fn send_queue_limit(mut self, send_queue_limit: usize) -> Config {
+        self.send_queue_limit = send_queue_limit;
+        self
+    }
+
     /// Sets [`tracer`](field@Config::tracer), e.g. `Some(Arc::new(f))`
     /// (default: none).
     #[must_use]
@@ -246,6 +264,7 @@ impl fmt::Debug for Config {
             .field("batch_writes", &self.batch_writes)
             .field("tracer", &self.tracer.as_ref().map(|_| "Fn"))
             .field("compression", &self.compression)
+            .field("send_queue_limit", &self.send_queue_limit)
             .finish()
     }
 }
@@ -274,7 +293,9 @@ mod tests {
             .keepalive(keepalive)
             .batch_writes(false)
             .tracer(Some(tracer))
-            .compression(DeflateConfig::default());
+            .compression(DeflateConfig::default())
+            .send_queue_limit(10);
+        assert_eq!(config.send_queue_limit, 10);
         assert_eq!(config.max_frame_size, 1);
         assert_eq!(config.max_message_size, 2);
         assert_eq!(config.max_fragments, 3);

@@ -62,7 +62,9 @@ impl Server {
         match w {
             Workload::Json => self.json.as_ref(),
             Workload::Idle => self.echo.as_ref().or(self.json.as_ref()),
-            Workload::Small | Workload::Large | Workload::Latency => self.echo.as_ref(),
+            Workload::Small | Workload::Large | Workload::Latency | Workload::Many => {
+                self.echo.as_ref()
+            }
         }
     }
 
@@ -79,7 +81,7 @@ const fn program(bin: &'static str, args: &'static [&'static str]) -> Option<Pro
     })
 }
 
-const SERVERS: [Server; 8] = [
+const SERVERS: [Server; 11] = [
     Server {
         name: "tungstenite",
         what: "tungstenite 0.30, a thread per connection, each reply sent with `send` \
@@ -158,6 +160,34 @@ const SERVERS: [Server; 8] = [
         json: program("plainws", &["--addr", ADDR]),
         compress: true,
     },
+    Server {
+        name: "plainws-tokio",
+        what: "plainws's tokio driver (`ws-plainws-tokio`: `plainws::tokio::accept`, \
+               default `Config`, a task per connection plus the driver's own), tokio's \
+               multi-thread runtime as the fastwebsockets peer",
+        port: 9109,
+        echo: program("ws-plainws-tokio", &[ADDR]),
+        json: program("ws-plainws-tokio", &[ADDR, "--json"]),
+        compress: false,
+    },
+    Server {
+        name: "tokio-tungstenite",
+        what: "tokio-tungstenite 0.28 (`accept_async`, Stream + Sink), tokio's multi-thread \
+               runtime",
+        port: 9110,
+        echo: program("ws-tokio-tungstenite", &[ADDR]),
+        json: program("ws-tokio-tungstenite", &[ADDR, "--json"]),
+        compress: false,
+    },
+    Server {
+        name: "tokio-websockets",
+        what: "tokio-websockets 0.13 (`ServerBuilder::accept`, Stream + Sink), tokio's \
+               multi-thread runtime",
+        port: 9111,
+        echo: program("ws-tokio-websockets", &[ADDR]),
+        json: program("ws-tokio-websockets", &[ADDR, "--json"]),
+        compress: false,
+    },
 ];
 
 /// The compressed column and the uncompressed one it is compared with
@@ -184,10 +214,12 @@ enum Metric {
     LargeClientCpu,
     IdleKib,
     IdleThreads,
+    ManyRate,
+    ManyCpu,
 }
 
 impl Metric {
-    const ALL: [Metric; 12] = [
+    const ALL: [Metric; 14] = [
         Metric::SmallRate,
         Metric::JsonRate,
         Metric::LargeRate,
@@ -200,6 +232,8 @@ impl Metric {
         Metric::LargeClientCpu,
         Metric::IdleKib,
         Metric::IdleThreads,
+        Metric::ManyRate,
+        Metric::ManyCpu,
     ];
 
     fn label(self) -> &'static str {
@@ -216,6 +250,8 @@ impl Metric {
             Metric::LargeClientCpu => "large: load generator CPU µs/MiB msg ↓",
             Metric::IdleKib => "idle: RSS KiB/conn ↓",
             Metric::IdleThreads => "idle: server threads",
+            Metric::ManyRate => "many (500 conns x 1): msgs/s ↑",
+            Metric::ManyCpu => "many (500 conns x 1): server CPU µs/msg ↓",
         }
     }
 }
@@ -436,6 +472,10 @@ fn metrics(w: Workload, r: &Report) -> Vec<(Metric, f64)> {
         Workload::Latency => {
             out.extend(r.rtt_us(0.5).map(|v| (Metric::P50, v)));
             out.extend(r.rtt_us(0.99).map(|v| (Metric::P99, v)));
+        }
+        Workload::Many => {
+            out.push((Metric::ManyRate, r.msgs_per_sec()));
+            out.extend(cpu.map(|c| (Metric::ManyCpu, c)));
         }
         Workload::Idle => {
             if let Some(i) = &r.idle {

@@ -7,7 +7,7 @@ use plainws_bench::load::{self, Workload};
 
 const USAGE: &str = "\
 usage: loadgen WORKLOAD ADDR [options]
-  WORKLOAD    small | large | latency | json | idle
+  WORKLOAD    small | large | latency | json | idle | many
   ADDR        server address, e.g. 127.0.0.1:9101 (loopback only)
 options:
   --pid PID         server pid: CPU time per message; RSS and threads for idle
