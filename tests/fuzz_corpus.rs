@@ -32,7 +32,10 @@ mod miniz_reference;
 mod proxy_seeds;
 
 /// Targets that only the fuzzer runs: their corpus is not replayed here.
-const FUZZ_ONLY: &[&str] = &["inflate_differential"];
+/// `tokio_recv` needs the `tokio` feature and a runtime; its oracle (the
+/// driver's messages equal the core's) is also what `tests/tokio_driver.rs`'s
+/// cancel-safety test checks.
+const FUZZ_ONLY: &[&str] = &["inflate_differential", "tokio_recv"];
 
 /// The same heap counting the fuzzer runs with, so that the memory
 /// oracles run in the replay too.
