@@ -254,7 +254,7 @@ fn serialize_request(request: &Request) -> Vec<u8> {
 fn check_error_response(error: &Error) {
     let status = error.http_status().expect("a handshake error has a status");
     let bytes = plainws::Response::for_error(error).to_bytes();
-    check_http_answer(&bytes, status);
+    check_http_answer(&bytes, status, false);
 }
 
 /// `ServerHandshake`, fed in pieces, agrees with the head reader,

@@ -87,20 +87,25 @@ fn run() {
         let mut held = Vec::new();
         watch.entries.retain(|(deadline, connection)| {
             // Only atomics and reference counts here: nothing that can wait.
+            if connection.strong_count() == 0 {
+                return false;
+            }
+            if *deadline > now {
+                // Not taken before it is due: a handle held here could
+                // turn out to be the connection's last when the
+                // application drops its own, and its end would then run
+                // here instead of on the application's thread.
+                next = Some(next.map_or(*deadline, |n| n.min(*deadline)));
+                return true;
+            }
             let Some(live) = connection.upgrade() else {
                 return false;
             };
-            let keep = if live.is_ended() {
-                false
-            } else if *deadline <= now {
+            if !live.is_ended() {
                 due.push(Arc::clone(&live));
-                false
-            } else {
-                next = Some(next.map_or(*deadline, |n| n.min(*deadline)));
-                true
-            };
+            }
             held.push(live);
-            keep
+            false
         });
         if !held.is_empty() {
             // Acted on without the lock: new deadlines can be set meanwhile.

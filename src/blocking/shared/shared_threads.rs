@@ -6,7 +6,8 @@
 
 use std::io::{self, IoSlice};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, TryLockError};
+use std::sync::{Arc, Mutex, TryLockError};
+use std::thread;
 
 use crate::blocking::flusher;
 use crate::blocking::shared::{Shared, Writer};
@@ -131,29 +132,58 @@ impl Shared {
     }
 
     /// Lets go of a handle taken on a thread shared by many connections
-    /// (the flusher, the close watchdog). If it was the last one, the
-    /// connection ends there without waiting for its peer: what is owed
-    /// (a Close reply included) gets one non-blocking attempt, then the
-    /// socket is shut down; `Drop`, which may wait, then has nothing to do.
+    /// (the flusher, the close watchdog). If it was the last one (the
+    /// application dropped its handles meanwhile), the connection ends as
+    /// `Drop` ends it — what was handed over, then the Close reply owed,
+    /// then the transport's end — on a short-lived thread of its own,
+    /// since that may wait on the peer: the shared thread never does, and
+    /// nothing the application handed over is lost because a shared
+    /// thread happened to hold the last handle. Only if no thread can be
+    /// had does what is owed get one non-blocking attempt before the
+    /// socket is shut down.
     pub(crate) fn release_on_shared_thread(this: Arc<Shared>) {
-        let Some(mut shared) = Arc::into_inner(this) else {
+        let Some(shared) = Arc::into_inner(this) else {
             return;
         };
-        if shared.ended.swap(true, Ordering::SeqCst) {
+        if shared.ended.load(Ordering::SeqCst) {
+            // `Drop` has nothing to do: it returns at once.
             return;
         }
-        if let (Ok(writer), Ok(core)) = (shared.writer.get_mut(), shared.core.get_mut()) {
+        let handover = Arc::new(Mutex::new(Some(shared)));
+        let theirs = Arc::clone(&handover);
+        let spawned = thread::Builder::new()
+            .name("plainws-last".into())
+            .stack_size(64 << 10)
+            .spawn(move || {
+                let shared = theirs.lock().ok().and_then(|mut slot| slot.take());
+                drop(shared);
+            });
+        if spawned.is_ok() {
+            return;
+        }
+        let left = handover.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(shared) = left {
+            shared.end_without_waiting();
+        }
+    }
+
+    /// Ends the connection from a shared thread with no thread to hand it
+    /// to: one non-blocking attempt at what is owed, then the socket is
+    /// shut down; `Drop`, which may wait, then has nothing to do.
+    fn end_without_waiting(mut self) {
+        if self.ended.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let (Ok(writer), Ok(core)) = (self.writer.get_mut(), self.core.get_mut()) {
             let _ = core.conn.reply_to_close(super::now());
             if !writer.failed {
                 core.conn.take_data_to_send(&mut writer.buf);
                 if !writer.buf.is_empty() {
-                    let _ = shared
-                        .stream
-                        .try_write_vectored(&[IoSlice::new(&writer.buf)]);
+                    let _ = self.stream.try_write_vectored(&[IoSlice::new(&writer.buf)]);
                 }
             }
         }
-        shared.shutdown();
-        shared.mark_finished();
+        self.shutdown();
+        self.mark_finished();
     }
 }

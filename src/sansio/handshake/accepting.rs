@@ -100,6 +100,16 @@ impl Refusal {
             error,
         }
     }
+
+    /// The refusal of a request whose method is `HEAD` when `head` is
+    /// true: the same head, without content (RFC 9110 §9.3.2).
+    fn answering(error: Error, head: bool) -> Refusal {
+        let mut refusal = Refusal::for_error(error);
+        if head {
+            refusal.response = refusal.response.without_body();
+        }
+        refusal
+    }
 }
 
 impl ServerHandshake {
@@ -126,17 +136,36 @@ impl ServerHandshake {
     /// Bytes fed after the request was returned are kept as leftover.
     pub fn receive(&mut self, input: &[u8]) -> Result<Option<Request>, Refusal> {
         if self.complete {
-            self.head.push(input).map_err(Refusal::for_error)?;
+            self.head.push(input).map_err(|e| self.refusal(e))?;
             return Ok(None);
         }
-        if self.head.push(input).map_err(Refusal::for_error)?.is_none() {
+        if self
+            .head
+            .push(input)
+            .map_err(|e| self.refusal(e))?
+            .is_none()
+        {
             return Ok(None);
         }
         self.complete = true;
         let head = self.head.head().unwrap_or_default();
         Request::parse(head, self.config.max_headers)
             .map(Some)
-            .map_err(Refusal::for_error)
+            .map_err(|e| self.refusal(e))
+    }
+
+    /// The refusal for `error` found in the head read so far: without
+    /// content when its request line is a `HEAD`'s, even when the rest of
+    /// the head is malformed or too large (RFC 9110 §9.3.2; the one empty
+    /// line a server ignores before a request line, RFC 9112 §2.2, is
+    /// skipped).
+    fn refusal(&self, error: Error) -> Refusal {
+        let seen = self.head.seen();
+        let line = seen
+            .strip_prefix(b"\r\n")
+            .or_else(|| seen.strip_prefix(b"\n"))
+            .unwrap_or(seen);
+        Refusal::answering(error, line.starts_with(b"HEAD "))
     }
 
     /// Completes the handshake with the application's `decision` on
@@ -160,16 +189,13 @@ impl ServerHandshake {
                 });
             }
         };
-        let accept_value = request.check_upgrade().map_err(|error| {
-            let mut response = Response::for_error(&error);
-            if request.method() == "HEAD" {
-                response = response.without_body();
-            }
-            Refusal { response, error }
-        })?;
+        let head = request.method() == "HEAD";
+        let accept_value = request
+            .check_upgrade()
+            .map_err(|error| Refusal::answering(error, head))?;
         // RFC 7692 §5: accept a permessage-deflate offer, or leave it out.
         let compression = negotiate_compression(request, self.config.compression.as_ref(), &accept)
-            .map_err(Refusal::for_error)?;
+            .map_err(|error| Refusal::answering(error, head))?;
         if let Some(accepted) = &compression {
             accept.headers.push((
                 "Sec-WebSocket-Extensions".to_owned(),
@@ -306,6 +332,41 @@ mod tests {
         let response = text(&bytes);
         assert!(response.starts_with("HTTP/1.1 405 "));
         assert!(response.ends_with("\r\n\r\n"), "no content: {response}");
+    }
+
+    /// RFC 9110 §9.3.2: whatever makes a HEAD request fail — a malformed
+    /// head, one too large — its answer has no content (found by the
+    /// `blocking_echo` fuzz target: a 400 carried a body).
+    #[test]
+    fn a_head_request_refused_before_it_parses_gets_no_content() {
+        let mut handshake = ServerHandshake::new(Config::default());
+        let refusal = handshake
+            .receive(b"HEAD chat HTTP/1.1\r\nHost: h\r\n\r\n")
+            .expect_err("a target without a slash");
+        let bytes = refusal.response.to_bytes();
+        assert!(
+            text(&bytes).starts_with("HTTP/1.1 400 "),
+            "{}",
+            text(&bytes)
+        );
+        assert!(text(&bytes).ends_with("\r\n\r\n"), "{}", text(&bytes));
+        let mut handshake = ServerHandshake::new(Config::default().max_handshake_bytes(64));
+        let mut head = b"\r\nHEAD /chat HTTP/1.1\r\nX: ".to_vec();
+        head.resize(64, b'a');
+        let refusal = handshake.receive(&head).expect_err("too large");
+        let bytes = refusal.response.to_bytes();
+        assert!(
+            text(&bytes).starts_with("HTTP/1.1 431 "),
+            "{}",
+            text(&bytes)
+        );
+        assert!(text(&bytes).ends_with("\r\n\r\n"), "{}", text(&bytes));
+        // A GET refused alike keeps its one-line reason.
+        let mut handshake = ServerHandshake::new(Config::default());
+        let refusal = handshake
+            .receive(b"GET chat HTTP/1.1\r\nHost: h\r\n\r\n")
+            .expect_err("a target without a slash");
+        assert!(!text(&refusal.response.to_bytes()).ends_with("\r\n\r\n"));
     }
 
     fn request_with_bytes(head: String) -> Vec<u8> {

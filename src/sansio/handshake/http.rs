@@ -64,6 +64,11 @@ impl HeadReader {
         self.head_len.map(|len| &self.buf[..len])
     }
 
+    /// Every byte pushed so far, the head (complete or not) first.
+    pub fn seen(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// The bytes that followed the head.
     pub fn rest(&self) -> &[u8] {
         self.head_len.map_or(&[][..], |len| &self.buf[len..])
