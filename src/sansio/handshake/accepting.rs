@@ -48,7 +48,7 @@ use crate::sansio::config::Config;
 use crate::sansio::connection::Connection;
 use crate::sansio::handshake::http::HeadReader;
 use crate::sansio::handshake::server::{
-    Accept, Request, Response, negotiate_compression, switching_protocols,
+    Accept, Request, Response, negotiate_compression, skip_one_empty_line, switching_protocols,
 };
 
 /// A server connection's opening handshake, from its first byte to the
@@ -156,15 +156,9 @@ impl ServerHandshake {
 
     /// The refusal for `error` found in the head read so far: without
     /// content when its request line is a `HEAD`'s, even when the rest of
-    /// the head is malformed or too large (RFC 9110 §9.3.2; the one empty
-    /// line a server ignores before a request line, RFC 9112 §2.2, is
-    /// skipped).
+    /// the head is malformed or too large (RFC 9110 §9.3.2).
     fn refusal(&self, error: Error) -> Refusal {
-        let seen = self.head.seen();
-        let line = seen
-            .strip_prefix(b"\r\n")
-            .or_else(|| seen.strip_prefix(b"\n"))
-            .unwrap_or(seen);
+        let line = skip_one_empty_line(self.head.seen());
         Refusal::answering(error, line.starts_with(b"HEAD "))
     }
 

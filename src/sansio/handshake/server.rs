@@ -24,6 +24,18 @@ pub struct Request {
     headers: Vec<Field>,
 }
 
+/// `bytes` without the one empty line a server ignores before a request
+/// line. RFC 9112 §2.2: "a server that is expecting to receive and parse
+/// a request-line SHOULD ignore at least one empty line (CRLF) received
+/// prior to the request-line." One, not any number: the head reader stops
+/// at the first empty line after a line feed.
+pub(crate) fn skip_one_empty_line(bytes: &[u8]) -> &[u8] {
+    bytes
+        .strip_prefix(b"\r\n")
+        .or_else(|| bytes.strip_prefix(b"\n"))
+        .unwrap_or(bytes)
+}
+
 impl Request {
     /// Parses a request head. Malformed requests are errors with an HTTP
     /// status (400, 431); the WebSocket fields are checked separately by
@@ -42,15 +54,7 @@ impl Request {
     /// - the path must percent-decode to UTF-8 without control characters
     ///   (see [`Request::path`]), or the request is 400.
     pub fn parse(head: &[u8], max_headers: usize) -> Result<Request> {
-        // RFC 9112 §2.2: "a server that is expecting to receive and parse
-        // a request-line SHOULD ignore at least one empty line (CRLF)
-        // received prior to the request-line." One, not any number: the
-        // head reader stops at the first empty line after a line feed.
-        let head = head
-            .strip_prefix(b"\r\n")
-            .or_else(|| head.strip_prefix(b"\n"))
-            .unwrap_or(head);
-        let head = Head::parse(head, max_headers)?;
+        let head = Head::parse(skip_one_empty_line(head), max_headers)?;
         let mut parts = head.start_line.split(' ');
         let (Some(method), Some(target), Some(version), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
