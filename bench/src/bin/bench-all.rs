@@ -25,6 +25,8 @@ usage: bench-all [--quick] [--rounds N] [--secs S] [--idle-conns N] [--servers L
   --servers LIST   comma-separated subset of the servers (default all):
                    tungstenite,tungstenite-batched,fastwebsockets,plainws,
                    plainws-echo_server,plainws-mio,go-seed,plainws-json-deflate
+  --workloads LIST comma-separated subset of the workloads (default all):
+                   small,json,large,latency,idle,many
   --no-pin         don't pin the load generator to CPU 0 and the servers to the other CPUs
 Server binaries are looked up next to this executable (bench/run.sh builds them);
 a server whose binary is missing (go-seed without Go) is skipped with a message.";
@@ -261,6 +263,7 @@ struct Options {
     secs: f64,
     idle_conns: usize,
     servers: Vec<&'static Server>,
+    workloads: Vec<Workload>,
     pin: bool,
 }
 
@@ -270,6 +273,7 @@ fn parse_args() -> Result<Options, String> {
         secs: 2.0,
         idle_conns: 2000,
         servers: SERVERS.iter().collect(),
+        workloads: Workload::ALL.to_vec(),
         pin: true,
     };
     let mut args = std::env::args().skip(1);
@@ -296,6 +300,12 @@ fn parse_args() -> Result<Options, String> {
                 o.servers = value
                     .split(',')
                     .map(|n| SERVERS.iter().find(|s| s.name == n).ok_or_else(bad))
+                    .collect::<Result<_, _>>()?
+            }
+            "--workloads" => {
+                o.workloads = value
+                    .split(',')
+                    .map(|n| Workload::parse(n).ok_or_else(bad))
                     .collect::<Result<_, _>>()?
             }
             _ => return Err(format!("unknown option {flag}")),
@@ -368,7 +378,7 @@ fn main() -> ExitCode {
     let mut failures = 0;
     let mut disturbed = 0;
     for round in 1..=opts.rounds {
-        for w in Workload::ALL {
+        for &w in &opts.workloads {
             for s in &servers {
                 let Some(program) = s.program(w) else {
                     continue;
