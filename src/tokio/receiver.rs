@@ -216,19 +216,22 @@ impl Receiver {
         };
         // Not zeroed: `ReadBuf` tracks what the read initialized.
         let mut stack = [MaybeUninit::<u8>::uninit(); READ_BUFFER_MIN];
-        let held = !reading.buf.is_empty();
-        if held && reading.buf.len() < READ_BUFFER_MIN {
-            reading.buf.resize(READ_BUFFER_MIN, 0);
-        }
-        let mut buf = if held {
-            ReadBuf::new(&mut reading.buf)
+        // A buffer grown by reads that filled it is read into while reads
+        // keep filling it; otherwise the read goes to the stack, and only
+        // the bytes that came are kept (no zeroed 4 KiB per message).
+        let (polled, n, room) = if reading.buf.len() > READ_BUFFER_MIN {
+            let mut buf = ReadBuf::new(&mut reading.buf);
+            let polled = half.as_mut().poll_read(cx, &mut buf);
+            (polled, buf.filled().len(), buf.capacity())
         } else {
-            ReadBuf::uninit(&mut stack)
+            let mut buf = ReadBuf::uninit(&mut stack);
+            let polled = half.as_mut().poll_read(cx, &mut buf);
+            if !buf.filled().is_empty() {
+                reading.buf.clear();
+                reading.buf.extend_from_slice(buf.filled());
+            }
+            (polled, buf.filled().len(), buf.capacity())
         };
-        let room = buf.capacity();
-        let polled = half.as_mut().poll_read(cx, &mut buf);
-        let n = buf.filled().len();
-        let fresh = (!held).then(|| buf.filled().to_vec());
         match polled {
             Poll::Pending => {
                 // Nothing pending: give the buffer back while we wait.
@@ -242,9 +245,6 @@ impl Receiver {
                 Poll::Ready(Err(outcome.err().unwrap_or(Error::ConnectionClosed)))
             }
             Poll::Ready(Ok(())) => {
-                if let Some(fresh) = fresh {
-                    reading.buf = fresh;
-                }
                 reading.end = n;
                 if n == room && n < READ_BUFFER_MAX {
                     // Reads fill the buffer: the next one gets twice the room.
