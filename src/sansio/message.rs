@@ -18,7 +18,7 @@ use crate::sansio::decoder::RSV1;
 use crate::sansio::deflate::{Inflater, OnFirstUse};
 use crate::sansio::frame::{FrameHeader, Opcode};
 use crate::sansio::utf8::Utf8Validator;
-use alloc::{string::String, vec::Vec};
+use alloc::{boxed::Box, string::String, vec::Vec};
 
 /// A message received from, or to be sent to, the peer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,8 +65,8 @@ pub struct MessageAssembler {
     /// The payload of the control frame being read (at most 125 bytes).
     control: Vec<u8>,
     /// permessage-deflate's decompressor, once negotiated (RFC 7692),
-    /// made at the first compressed message.
-    inflater: Option<OnFirstUse<Inflater>>,
+    /// made at the first compressed message; boxed, as the compressor.
+    inflater: Option<Box<OnFirstUse<Inflater>>>,
     /// The message being assembled is compressed (RSV1 on its first frame).
     compressed: bool,
     /// Inflated text, validated before it joins the message.
@@ -97,19 +97,19 @@ impl MessageAssembler {
     /// Inflates messages marked compressed (RSV1 on their first frame),
     /// once permessage-deflate is negotiated (RFC 7692 §6.2).
     pub fn enable_inflate(&mut self, inflater: Inflater) {
-        self.inflater = Some(OnFirstUse::made(inflater));
+        self.inflater = Some(Box::new(OnFirstUse::made(inflater)));
     }
 
     /// As [`enable_inflate`](Self::enable_inflate), with the inflater
-    /// made at the first compressed message.
+    /// made at the first compressed message; boxed, as the compressor.
     pub(crate) fn enable_inflate_on_first_use(&mut self, inflater: OnFirstUse<Inflater>) {
-        self.inflater = Some(inflater);
+        self.inflater = Some(Box::new(inflater));
     }
 
     /// Whether the inflater has been made.
     #[cfg(test)]
     pub(crate) fn inflater_made(&self) -> bool {
-        self.inflater.as_ref().is_some_and(OnFirstUse::is_made)
+        self.inflater.as_ref().is_some_and(|i| i.is_made())
     }
 
     /// Takes a validated header; checks the message limits before any of

@@ -111,8 +111,9 @@ pub struct Connection {
     /// Encoded frames waiting for the driver, in the order they go out.
     out: Vec<u8>,
     masks: Option<Box<dyn MaskSource>>,
-    /// permessage-deflate's compressor, once negotiated (RFC 7692).
-    deflater: Option<OnFirstUse<Deflater>>,
+    /// permessage-deflate's compressor, once negotiated (RFC 7692); boxed,
+    /// so that a connection without it carries one pointer.
+    deflater: Option<Box<OnFirstUse<Deflater>>>,
     /// A compressed payload on its way into `out`.
     compressed: Vec<u8>,
     /// The data message this side is sending in fragments (§5.4).
@@ -201,7 +202,7 @@ impl Connection {
         self.reader
             .enable_inflate_on_first_use(OnFirstUse::inflater(bits, reset));
         let (bits, reset) = agreed.of(self.role);
-        self.deflater = Some(OnFirstUse::deflater(bits, reset));
+        self.deflater = Some(Box::new(OnFirstUse::deflater(bits, reset)));
     }
 
     /// Whether permessage-deflate is on.
