@@ -27,6 +27,7 @@ usage: bench-all [--quick] [--rounds N] [--secs S] [--idle-conns N] [--servers L
                    plainws-echo_server,plainws-mio,go-seed,plainws-json-deflate
   --workloads LIST comma-separated subset of the workloads (default all):
                    small,json,large,latency,idle,many
+  --baseline NAME  the server the ratios compare with (default tungstenite)
   --no-pin         don't pin the load generator to CPU 0 and the servers to the other CPUs
 Server binaries are looked up next to this executable (bench/run.sh builds them);
 a server whose binary is missing (go-seed without Go) is skipped with a message.";
@@ -264,6 +265,7 @@ struct Options {
     idle_conns: usize,
     servers: Vec<&'static Server>,
     workloads: Vec<Workload>,
+    baseline: &'static str,
     pin: bool,
 }
 
@@ -274,6 +276,7 @@ fn parse_args() -> Result<Options, String> {
         idle_conns: 2000,
         servers: SERVERS.iter().collect(),
         workloads: Workload::ALL.to_vec(),
+        baseline: BASELINE,
         pin: true,
     };
     let mut args = std::env::args().skip(1);
@@ -301,6 +304,13 @@ fn parse_args() -> Result<Options, String> {
                     .split(',')
                     .map(|n| SERVERS.iter().find(|s| s.name == n).ok_or_else(bad))
                     .collect::<Result<_, _>>()?
+            }
+            "--baseline" => {
+                o.baseline = SERVERS
+                    .iter()
+                    .find(|s| s.name == value)
+                    .map(|s| s.name)
+                    .ok_or_else(bad)?
             }
             "--workloads" => {
                 o.workloads = value
@@ -375,6 +385,8 @@ fn main() -> ExitCode {
 
     let started = Instant::now();
     let mut results: BTreeMap<(&str, Metric), Vec<f64>> = BTreeMap::new();
+    // The same values by round, for ratios of runs made side by side.
+    let mut by_round: BTreeMap<(&str, Metric, usize), f64> = BTreeMap::new();
     let mut failures = 0;
     let mut disturbed = 0;
     for round in 1..=opts.rounds {
@@ -399,6 +411,7 @@ fn main() -> ExitCode {
                         );
                         for (m, v) in metrics(w, &r) {
                             results.entry((s.name, m)).or_default().push(v);
+                            by_round.insert((s.name, m, round), v);
                         }
                     }
                     Err(e) => {
@@ -430,11 +443,13 @@ fn main() -> ExitCode {
         started.elapsed().as_secs_f64()
     );
     println!(
-        "Ratios are to {BASELINE} (↑: higher is better, ↓: lower is better). \
+        "Ratios are to {}: the median over rounds of each round's ratio (runs made side \
+         by side; ↑: higher is better, ↓: lower is better). \
          small/json: 4 conns × 16 in flight, 32 B / JSON text; large: 2 conns × 1 MiB; \
-         latency: 1 conn, 32 B ping-pong; CPU = server utime+stime.\n"
+         latency: 1 conn, 32 B ping-pong; CPU = server utime+stime.\n",
+        opts.baseline
     );
-    print_table(&servers, &results);
+    print_table(&servers, &results, &by_round, opts.baseline);
     print_large_bound(&servers, &results);
     print_deflate_summary(&servers, &results);
     println!("\n— : the server has no mode for that workload. Columns:");
@@ -723,8 +738,26 @@ fn print_deflate_summary(servers: &[&Server], results: &BTreeMap<(&str, Metric),
     }
 }
 
-fn print_table(servers: &[&Server], results: &BTreeMap<(&str, Metric), Vec<f64>>) {
+fn print_table(
+    servers: &[&Server],
+    results: &BTreeMap<(&str, Metric), Vec<f64>>,
+    by_round: &BTreeMap<(&str, Metric, usize), f64>,
+    baseline: &str,
+) {
     let med = |s: &str, m: Metric| results.get(&(s, m)).and_then(|v| median(v));
+    // Each round's ratio to the baseline's run of the same round, then their
+    // median: drift of the machine between rounds cancels out.
+    let paired = |s: &str, m: Metric| {
+        let ratios: Vec<f64> = by_round
+            .iter()
+            .filter(|((name, metric, _), _)| *name == s && *metric == m)
+            .filter_map(|((_, _, round), v)| {
+                let b = by_round.get(&(baseline, m, *round))?;
+                (*b > 0.0).then(|| v / b)
+            })
+            .collect();
+        median(&ratios)
+    };
     print!("| metric |");
     for s in servers {
         print!(" {} |", s.name);
@@ -739,11 +772,10 @@ fn print_table(servers: &[&Server], results: &BTreeMap<(&str, Metric), Vec<f64>>
             continue;
         }
         print!("| {} |", m.label());
-        let base = med(BASELINE, m);
         for s in servers {
-            match (med(s.name, m), base) {
-                (Some(v), Some(b)) if s.name != BASELINE && b > 0.0 => {
-                    print!(" {} ({:.2}×) |", fmt_num(v), v / b)
+            match (med(s.name, m), paired(s.name, m)) {
+                (Some(v), Some(r)) if s.name != baseline => {
+                    print!(" {} ({r:.2}×) |", fmt_num(v))
                 }
                 (Some(v), _) => print!(" {} |", fmt_num(v)),
                 (None, _) => print!(" — |"),
