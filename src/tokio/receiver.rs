@@ -107,11 +107,11 @@ impl Receiver {
                             let more = reading.start < reading.end;
                             if more && shared.batch_writes && !self.finished {
                                 core.batching = true;
-                                shared.after_op_or_hold(core, true);
+                                shared.after_op_or_hold(core, Some(now), true);
                             } else if core.batching {
-                                shared.end_batch(core);
+                                shared.end_batch(core, Some(now));
                             } else {
-                                shared.after_op(core);
+                                shared.after_op(core, Some(now));
                             }
                             return Poll::Ready(Ok(message));
                         }
@@ -119,7 +119,7 @@ impl Receiver {
                     Err(error) => {
                         // The core queued the Close its code calls for.
                         core.conn.stop_receiving();
-                        shared.after_op(core);
+                        shared.after_op(core, Some(now));
                         return Poll::Ready(Err(self.finish(error)));
                     }
                 }
@@ -134,7 +134,7 @@ impl Receiver {
                 };
                 if core.batching {
                     // About to need the socket: the batch's replies go out.
-                    shared.end_batch(core);
+                    shared.end_batch(core, None);
                     continue;
                 }
                 // Registered before the checks below: whatever ends the
@@ -170,7 +170,7 @@ impl Receiver {
                         .finish_direct_read(direct, filled.unwrap_or(0), now)
                     {
                         Ok(Some(message)) => {
-                            shared.after_op(core);
+                            shared.after_op(core, Some(now));
                             return Poll::Ready(Ok(message));
                         }
                         Ok(None) if filled.is_some_and(|n| n > 0) => {
@@ -180,7 +180,7 @@ impl Receiver {
                         Ok(None) => {}
                         Err(error) => {
                             core.conn.stop_receiving();
-                            shared.after_op(core);
+                            shared.after_op(core, Some(now));
                             return Poll::Ready(Err(self.finish(error)));
                         }
                     }
@@ -240,8 +240,9 @@ impl Receiver {
             }
             Poll::Ready(Ok(())) if n == 0 => {
                 let mut core = shared.lock_core()?;
-                let outcome = core.conn.receive_eof(shared.now());
-                shared.after_op(core);
+                let now = shared.now();
+                let outcome = core.conn.receive_eof(now);
+                shared.after_op(core, Some(now));
                 Poll::Ready(Err(outcome.err().unwrap_or(Error::ConnectionClosed)))
             }
             Poll::Ready(Ok(())) => {
@@ -283,7 +284,7 @@ impl Drop for Receiver {
             core.wake_task();
             // Nothing may wait for a receiver that is gone.
             if core.batching {
-                self.shared.end_batch(core);
+                self.shared.end_batch(core, None);
             }
         }
     }

@@ -13,6 +13,7 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Duration;
 
 use ::tokio::time::{Sleep, sleep};
 
@@ -51,6 +52,12 @@ impl Clone for Sender {
     }
 }
 
+/// An operation on the core, given the time or not.
+enum Op<U, T> {
+    Untimed(U),
+    Timed(T),
+}
+
 /// What a send needs before it may go.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -83,6 +90,17 @@ impl Sender {
         self.run_or_large(kind, None, op).await
     }
 
+    /// As [`run`](Self::run), for an operation given the time (a Close
+    /// starts the close timeout): the clock is read when `op` runs.
+    async fn run_at(
+        &self,
+        kind: Kind,
+        op: impl FnOnce(&mut Connection, Duration) -> Result<()>,
+    ) -> Result<()> {
+        let op: Op<fn(&mut Connection) -> Result<()>, _> = Op::Timed(op);
+        self.run_op(kind, None, op).await
+    }
+
     /// As [`run`](Self::run); a large frame (`large`: opcode, payload, fin)
     /// is written from the caller's buffer when it can be (see
     /// `Shared::send_large`), else `op` queues it.
@@ -92,6 +110,22 @@ impl Sender {
         large: Option<(Opcode, &[u8], bool)>,
         op: impl FnOnce(&mut Connection) -> Result<()>,
     ) -> Result<()> {
+        let op: Op<_, fn(&mut Connection, Duration) -> Result<()>> = Op::Untimed(op);
+        self.run_op(kind, large, op).await
+    }
+
+    /// What [`run`](Self::run), [`run_at`](Self::run_at) and
+    /// [`run_or_large`](Self::run_or_large) share.
+    async fn run_op<U, T>(
+        &self,
+        kind: Kind,
+        large: Option<(Opcode, &[u8], bool)>,
+        op: Op<U, T>,
+    ) -> Result<()>
+    where
+        U: FnOnce(&mut Connection) -> Result<()>,
+        T: FnOnce(&mut Connection, Duration) -> Result<()>,
+    {
         let mut op = Some(op);
         // The wait for another sender's fragmented message is bounded by
         // `write_timeout` (the wait for room in the queue is bounded by
@@ -126,7 +160,15 @@ impl Sender {
                     Err(back) => core = back,
                 }
             }
-            let result = op(&mut core.conn);
+            // Only an operation given the time can move the core's
+            // deadlines (see `Shared::after_op`).
+            let (result, now) = match op {
+                Op::Untimed(op) => (op(&mut core.conn), None),
+                Op::Timed(op) => {
+                    let now = self.shared.now();
+                    (op(&mut core.conn, now), Some(now))
+                }
+            };
             if kind == Kind::Data {
                 core.update_owner(self.id);
             }
@@ -134,7 +176,7 @@ impl Sender {
                 // The transport is gone: nothing more can be written.
                 return Poll::Ready(Err(result.err().unwrap_or(Error::ConnectionClosed)));
             }
-            self.shared.after_op_or_hold(core, kind == Kind::Data);
+            self.shared.after_op_or_hold(core, now, kind == Kind::Data);
             Poll::Ready(result)
         })
         .await
@@ -249,8 +291,7 @@ impl Sender {
     /// [`Error::UnsendableCloseCode`]; a second close returns
     /// [`Error::AlreadyClosed`].
     pub async fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
-        let shared = Arc::clone(&self.shared);
-        self.run(Kind::Control, |conn| conn.close(code, reason, shared.now()))
+        self.run_at(Kind::Control, |conn, now| conn.close(code, reason, now))
             .await?;
         self.flush().await
     }
@@ -314,7 +355,7 @@ impl Drop for Sender {
             );
             core.wake_all();
             core.wake_task();
-            self.shared.after_op(core);
+            self.shared.after_op(core, Some(now));
             return;
         }
         core.wake_task();

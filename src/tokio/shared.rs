@@ -304,8 +304,26 @@ impl Shared {
     /// After an operation on the core: wakes the task if its next deadline
     /// came earlier (a Close sent or received starts the close timeout),
     /// then writes what the operation queued.
-    pub(crate) fn after_op(&self, core: MutexGuard<'_, Core>) {
-        self.after_op_or_hold(core, false);
+    ///
+    /// `now` is the time the operation was given. Only such operations
+    /// (bytes received, a Close sent, the end of the peer's stream) move
+    /// the core's deadlines; one given no time (a frame queued: `None`)
+    /// cannot, and costs no clock read.
+    pub(crate) fn after_op(&self, core: MutexGuard<'_, Core>, now: Option<Duration>) {
+        self.after_op_or_hold(core, now, false);
+    }
+
+    /// Wakes the task if the core's next deadline, after an operation at
+    /// `now`, is earlier than the one it sleeps until.
+    fn rearm(&self, core: &mut Core, now: Option<Duration>) {
+        let Some(now) = now else {
+            return;
+        };
+        let deadline = core.conn.poll_timeout(now);
+        if deadline.is_some() && (core.armed.is_none() || deadline < core.armed) {
+            core.armed = deadline;
+            core.wake_task();
+        }
     }
 
     /// As [`after_op`](Self::after_op); with `may_hold` (a data frame, or a
@@ -313,12 +331,13 @@ impl Shared {
     /// holds more input and will write it before it next reads from the
     /// socket. The task is woken once per batch, so that held frames go out
     /// even if `recv` is not called again.
-    pub(crate) fn after_op_or_hold(&self, mut core: MutexGuard<'_, Core>, may_hold: bool) {
-        let deadline = core.conn.poll_timeout(self.now());
-        if deadline.is_some() && (core.armed.is_none() || deadline < core.armed) {
-            core.armed = deadline;
-            core.wake_task();
-        }
+    pub(crate) fn after_op_or_hold(
+        &self,
+        mut core: MutexGuard<'_, Core>,
+        now: Option<Duration>,
+        may_hold: bool,
+    ) {
+        self.rearm(&mut core, now);
         let waiting = core.conn.data_to_send().len();
         if waiting == 0 {
             return;
@@ -334,9 +353,10 @@ impl Shared {
     }
 
     /// The receiving half is about to read from the socket (or delivers a
-    /// message with nothing more buffered): the batch ends, and what it held
-    /// is written.
-    pub(crate) fn end_batch(&self, mut core: MutexGuard<'_, Core>) {
+    /// message received at `now` with nothing more buffered): the batch
+    /// ends, and what it held is written.
+    pub(crate) fn end_batch(&self, mut core: MutexGuard<'_, Core>, now: Option<Duration>) {
+        self.rearm(&mut core, now);
         core.batching = false;
         core.batch_woke = false;
         if !core.conn.data_to_send().is_empty() {
@@ -414,7 +434,7 @@ impl Shared {
             Err(e) => {
                 out.buf = pending;
                 drop(out);
-                self.after_op(core);
+                self.after_op(core, None);
                 return Ok(Err(e));
             }
         };
@@ -472,13 +492,10 @@ impl Shared {
         }
         let idle = out.is_idle();
         drop(out);
-        if let Ok(mut core) = self.core.lock() {
-            if !idle {
-                core.wake_task();
-            }
-            let deadline = core.conn.poll_timeout(self.now());
-            if deadline.is_some() && (core.armed.is_none() || deadline < core.armed) {
-                core.armed = deadline;
+        if !idle {
+            // A data frame moves no deadline: only the unwritten rest needs
+            // the task.
+            if let Ok(mut core) = self.core.lock() {
                 core.wake_task();
             }
         }
