@@ -772,3 +772,53 @@ async fn a_proxy_is_refused_not_ignored() {
     let accepted = timeout(Duration::from_millis(50), listener.accept()).await;
     assert!(accepted.is_err(), "the driver connected directly");
 }
+
+/// A masked client frame (a zero masking key: the payload reads as is).
+fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mut frame = vec![first_byte, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    frame.extend_from_slice(payload);
+    frame
+}
+
+#[tokio::test]
+async fn a_close_read_with_pipelined_messages_still_starts_the_close_clock() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (a, mut peer) = tokio::io::duplex(16 << 10);
+    let config = Config::default().close_timeout(Duration::from_millis(300));
+    let server = tokio::spawn(async move {
+        plainws::tokio::accept_with(a, config, |_: &plainws::Request| Ok(Accept::default())).await
+    });
+    peer.write_all(
+        b"GET / HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .expect("request");
+    let mut response = Vec::new();
+    while !response.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        peer.read_exact(&mut byte).await.expect("response");
+        response.push(byte[0]);
+    }
+    assert!(response.starts_with(b"HTTP/1.1 101"));
+    let (mut rx, tx) = server.await.expect("task").expect("handshake").split();
+    // Two messages and a Close in one write: the first two are returned
+    // while more input is held (a batch), the Close ends the batch.
+    let mut burst = client_frame(0x81, b"a");
+    burst.extend(client_frame(0x81, b"b"));
+    burst.extend(client_frame(0x88, &[0x03, 0xe8]));
+    peer.write_all(&burst).await.expect("burst");
+    assert_eq!(rx.recv().await.expect("a"), Message::Text("a".into()));
+    assert_eq!(rx.recv().await.expect("b"), Message::Text("b".into()));
+    assert!(matches!(rx.recv().await, Ok(Message::Close(_))));
+    // The application keeps both handles and never closes: the reply is
+    // owed after `close_timeout` (300 ms), by the connection's task.
+    let mut reply = [0u8; 4];
+    timeout(Duration::from_secs(5), peer.read_exact(&mut reply))
+        .await
+        .expect("the Close reply within 5 s, not never")
+        .expect("read");
+    assert_eq!(reply, [0x88, 0x02, 0x03, 0xe8]);
+    drop((rx, tx));
+}
