@@ -60,7 +60,7 @@
 //!   default; the task writes them if `recv` is not called again): a
 //!   pipelining peer costs a fraction of a system call per message.
 //! - **Memory**: an idle connection holds no read buffer (a waiting `recv`
-//!   reads into its stack): about 5.6 KiB of RSS each, task and socket
+//!   reads into its stack): about 5.4 KiB of RSS each, task and socket
 //!   included (10,000 connections, `bench/` `loadgen idle`). A busy one
 //!   holds at most its read buffer (4 KiB, doubling while reads fill it, at
 //!   most 256 KiB), the message being received (at most
