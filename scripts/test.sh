@@ -29,7 +29,7 @@ step "tests without the json feature"
 cargo test --no-default-features --features std --lib --tests
 
 step "the tokio driver (feature tokio): cancel safety, control frames, backpressure, close without loss"
-cargo test --features tokio --test tokio_driver --test tokio_json_server
+cargo test --features tokio --test tokio_driver --test tokio_json_server --test tokio_proxy
 cargo test --features tokio --doc
 
 step "the sans-I/O core alone: no_std + alloc, for a bare-metal target"

@@ -755,24 +755,6 @@ async fn large_frames_written_from_the_callers_buffer_arrive_whole_and_in_order(
     chatter.await.expect("chatter").expect("sent");
 }
 
-/// The tokio driver opens no proxy tunnel: a proxy in the options is
-/// refused before anything is sent, never ignored (a direct connection
-/// where the user asked for a proxy would leak past it).
-#[tokio::test]
-async fn a_proxy_is_refused_not_ignored() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
-    let proxy = plainws::Proxy::parse("http://127.0.0.1:9/").unwrap();
-    let result = plainws::tokio::connect_with(&url, ClientOptions::default().proxy(proxy)).await;
-    match result {
-        Err(e @ Error::NotAllowed(_)) => assert!(e.to_string().contains("proxy"), "{e}"),
-        other => panic!("expected NotAllowed, got {:?}", other.map(|_| ())),
-    }
-    // Nothing reached the server.
-    let accepted = timeout(Duration::from_millis(50), listener.accept()).await;
-    assert!(accepted.is_err(), "the driver connected directly");
-}
-
 /// A masked client frame (a zero masking key: the payload reads as is).
 fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
     assert!(payload.len() < 126);
