@@ -73,7 +73,6 @@ pub async fn connect_with(url: &str, options: ClientOptions) -> Result<WebSocket
             (stream, tunnel.first_bytes, tunnel.deadline)
         }
     };
-    let _ = stream.set_nodelay(true);
     handshake(stream, &parsed, options, first_bytes, deadline).await
 }
 
