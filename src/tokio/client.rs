@@ -37,9 +37,12 @@ pub async fn connect(url: &str) -> Result<WebSocket> {
 /// proxy's tunnel: HTTP `CONNECT` (RFC 9110 §9.3.6) or SOCKS5 (RFC 1928),
 /// with the blocking client's rules, code and errors
 /// ([`open_tunnel`](crate::open_tunnel)): the proxy is chosen, reached and
-/// asked on tokio's blocking pool ([`spawn_blocking`]), one thread for at
-/// most the connect timeout, and the tunnel's socket is then handed to the
-/// runtime. Without a proxy nothing leaves the runtime.
+/// asked on tokio's blocking pool ([`spawn_blocking`]): one thread while
+/// the tunnel opens (within the connect timeout; with none, the proxy's
+/// answer is still bounded by `handshake_timeout`), and the tunnel's
+/// socket is then handed to the runtime. A dropped `connect_with` leaves
+/// that thread to finish on its own, within the same bounds. Without a
+/// proxy nothing leaves the runtime.
 pub async fn connect_with(url: &str, options: ClientOptions) -> Result<WebSocket> {
     let parsed = Url::parse(url)?;
     if parsed.secure {

@@ -8,15 +8,16 @@
 
 use std::future::poll_fn;
 use std::mem::MaybeUninit;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use ::tokio::io::ReadBuf;
 
 use crate::error::{Error, Result};
 use crate::sansio::message::Message;
 use crate::tokio::sender::Sender;
-use crate::tokio::shared::{Reading, Shared};
+use crate::tokio::shared::{Core, Reading, Shared};
 
 /// The read buffer while bytes come in small reads (on the stack while the
 /// connection waits).
@@ -81,192 +82,13 @@ impl Receiver {
         if self.finished {
             return Poll::Ready(Err(Error::ConnectionClosed));
         }
-        let shared = Arc::clone(&self.shared);
-        let mut reading = match shared.lock_reading() {
-            Ok(reading) => reading,
-            Err(e) => return Poll::Ready(Err(self.finish(e))),
-        };
-        let reading = &mut *reading;
-        loop {
-            if reading.start < reading.end {
-                let mut core = match shared.lock_core() {
-                    Ok(core) => core,
-                    Err(e) => return Poll::Ready(Err(self.finish(e))),
-                };
-                let now = shared.now();
-                let input = &mut reading.buf[reading.start..reading.end];
-                match core.conn.receive(input, now) {
-                    Ok((used, message)) => {
-                        reading.start += used;
-                        if let Some(message) = message {
-                            if matches!(message, Message::Close(_)) {
-                                self.finished = true;
-                            }
-                            // More input already here: the application's
-                            // replies may share one write (`batch_writes`).
-                            let more = reading.start < reading.end;
-                            if more && shared.batch_writes && !self.finished {
-                                core.batching = true;
-                                shared.after_op_or_hold(core, Some(now), true);
-                            } else if core.batching {
-                                shared.end_batch(core, Some(now));
-                            } else {
-                                shared.after_op(core, Some(now));
-                            }
-                            return Poll::Ready(Ok(message));
-                        }
-                    }
-                    Err(error) => {
-                        // The core queued the Close its code calls for.
-                        core.conn.stop_receiving();
-                        shared.after_op(core, Some(now));
-                        return Poll::Ready(Err(self.finish(error)));
-                    }
-                }
-            }
-            reading.start = 0;
-            reading.end = 0;
-            // Ended elsewhere (a timer, a failed write), or done?
-            {
-                let mut core = match shared.lock_core() {
-                    Ok(core) => core,
-                    Err(e) => return Poll::Ready(Err(self.finish(e))),
-                };
-                if core.batching {
-                    // About to need the socket: the batch's replies go out.
-                    shared.end_batch(core, None);
-                    continue;
-                }
-                // Registered before the checks below: whatever ends the
-                // connection after them (the task's timers, a failed
-                // write) wakes this `recv`.
-                core.set_receiver(cx.waker());
-                if let Some(error) = core.error.take() {
-                    return Poll::Ready(Err(self.finish(error)));
-                }
-                if core.conn.is_receive_done() || core.ended {
-                    return Poll::Ready(Err(self.finish(Error::ConnectionClosed)));
-                }
-                // Large payloads are read straight into their message.
-                if let Some(mut direct) = core.conn.direct_read() {
-                    drop(core);
-                    let filled = match reading.half.as_mut() {
-                        Some(half) => {
-                            let mut buf = ReadBuf::new(direct.space());
-                            match half.as_mut().poll_read(cx, &mut buf) {
-                                Poll::Ready(Ok(())) => Some(buf.filled().len()),
-                                Poll::Ready(Err(_)) | Poll::Pending => None,
-                            }
-                        }
-                        None => None,
-                    };
-                    let mut core = match shared.lock_core() {
-                        Ok(core) => core,
-                        Err(e) => return Poll::Ready(Err(self.finish(e))),
-                    };
-                    let now = shared.now();
-                    match core
-                        .conn
-                        .finish_direct_read(direct, filled.unwrap_or(0), now)
-                    {
-                        Ok(Some(message)) => {
-                            shared.after_op(core, Some(now));
-                            return Poll::Ready(Ok(message));
-                        }
-                        Ok(None) if filled.is_some_and(|n| n > 0) => {
-                            drop(core);
-                            continue;
-                        }
-                        Ok(None) => {}
-                        Err(error) => {
-                            core.conn.stop_receiving();
-                            shared.after_op(core, Some(now));
-                            return Poll::Ready(Err(self.finish(error)));
-                        }
-                    }
-                    // Nothing read: the ordinary read below reports why
-                    // (or registers the waker).
-                }
-            }
-            match self.poll_fill(&shared, reading, cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(error)) => return Poll::Ready(Err(self.finish(error))),
-                // The transport wakes us for bytes, the task (through the
-                // waker registered above) for the connection's end.
-                Poll::Pending => return Poll::Pending,
-            }
+        let polled = poll_message(&self.shared, cx);
+        // After an error or the peer's Close, this half is done: every
+        // later `recv` returns `ConnectionClosed`.
+        if let Poll::Ready(Err(_) | Ok(Message::Close(_))) = &polled {
+            self.finished = true;
         }
-    }
-
-    /// Reads more bytes into the buffer. An end of stream or an error is
-    /// reported to the core and returned.
-    ///
-    /// Memory follows traffic: while nothing is pending the connection
-    /// holds no read buffer (a waiting `recv` reads into its stack and
-    /// keeps only the bytes that came), so an idle connection costs no
-    /// read buffer at all.
-    fn poll_fill(
-        &mut self,
-        shared: &Shared,
-        reading: &mut Reading,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<()>> {
-        let Some(half) = reading.half.as_mut() else {
-            return Poll::Ready(Err(Error::ConnectionClosed));
-        };
-        // Not zeroed: `ReadBuf` tracks what the read initialized.
-        let mut stack = [MaybeUninit::<u8>::uninit(); READ_BUFFER_MIN];
-        // A buffer grown by reads that filled it is read into while reads
-        // keep filling it; otherwise the read goes to the stack, and only
-        // the bytes that came are kept (no zeroed 4 KiB per message).
-        let (polled, n, room) = if reading.buf.len() > READ_BUFFER_MIN {
-            let mut buf = ReadBuf::new(&mut reading.buf);
-            let polled = half.as_mut().poll_read(cx, &mut buf);
-            (polled, buf.filled().len(), buf.capacity())
-        } else {
-            let mut buf = ReadBuf::uninit(&mut stack);
-            let polled = half.as_mut().poll_read(cx, &mut buf);
-            if !buf.filled().is_empty() {
-                reading.buf.clear();
-                reading.buf.extend_from_slice(buf.filled());
-            }
-            (polled, buf.filled().len(), buf.capacity())
-        };
-        match polled {
-            Poll::Pending => {
-                // Nothing pending: give the buffer back while we wait.
-                reading.buf = Vec::new();
-                Poll::Pending
-            }
-            Poll::Ready(Ok(())) if n == 0 => {
-                let mut core = shared.lock_core()?;
-                let now = shared.now();
-                let outcome = core.conn.receive_eof(now);
-                shared.after_op(core, Some(now));
-                Poll::Ready(Err(outcome.err().unwrap_or(Error::ConnectionClosed)))
-            }
-            Poll::Ready(Ok(())) => {
-                reading.end = n;
-                if n == room && n < READ_BUFFER_MAX {
-                    // Reads fill the buffer: the next one gets twice the room.
-                    reading.buf.resize((n * 2).min(READ_BUFFER_MAX), 0);
-                }
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(e)) => {
-                let mut core = shared.lock_core()?;
-                core.conn.abort();
-                let error = core.error.take().unwrap_or(Error::Io(e));
-                core.wake_task();
-                Poll::Ready(Err(error))
-            }
-        }
-    }
-
-    /// This half is done: every later `recv` returns `ConnectionClosed`.
-    fn finish(&mut self, error: Error) -> Error {
-        self.finished = true;
-        error
+        polled
     }
 
     /// A sender for this connection.
@@ -274,6 +96,242 @@ impl Receiver {
         let sender = Sender::new(Arc::clone(&self.shared));
         sender.share();
         sender
+    }
+}
+
+/// One poll for the next message: reads, hands the bytes to the core, and
+/// returns its first message (see [`Receiver::poll_recv`]).
+fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> {
+    let mut reading = match shared.lock_reading() {
+        Ok(reading) => reading,
+        Err(e) => return Poll::Ready(Err(e)),
+    };
+    let reading = &mut *reading;
+    let mut stack = [MaybeUninit::<u8>::uninit(); READ_BUFFER_MIN];
+    loop {
+        if reading.start < reading.end {
+            let mut core = match shared.lock_core() {
+                Ok(core) => core,
+                Err(e) => return Poll::Ready(Err(e)),
+            };
+            let now = shared.now();
+            let input = &mut reading.buf[reading.start..reading.end];
+            match core.conn.receive(input, now) {
+                Ok((used, message)) => {
+                    reading.start += used;
+                    if let Some(message) = message {
+                        let more = reading.start < reading.end;
+                        return deliver(shared, core, message, now, more);
+                    }
+                }
+                Err(error) => return fail(shared, core, error, now),
+            }
+        }
+        reading.start = 0;
+        reading.end = 0;
+        // Ended elsewhere (a timer, a failed write), or done?
+        {
+            let mut core = match shared.lock_core() {
+                Ok(core) => core,
+                Err(e) => return Poll::Ready(Err(e)),
+            };
+            if core.batching {
+                // About to need the socket: the batch's replies go out.
+                shared.end_batch(core, None);
+                continue;
+            }
+            // Registered before the checks below: whatever ends the
+            // connection after them (the task's timers, a failed
+            // write) wakes this `recv`.
+            core.set_receiver(cx.waker());
+            if let Some(error) = core.error.take() {
+                return Poll::Ready(Err(error));
+            }
+            if core.conn.is_receive_done() || core.ended {
+                return Poll::Ready(Err(Error::ConnectionClosed));
+            }
+            // Large payloads are read straight into their message.
+            if let Some(mut direct) = core.conn.direct_read() {
+                drop(core);
+                let filled = match reading.half.as_mut() {
+                    Some(half) => {
+                        let mut buf = ReadBuf::new(direct.space());
+                        match half.as_mut().poll_read(cx, &mut buf) {
+                            Poll::Ready(Ok(())) => Some(buf.filled().len()),
+                            Poll::Ready(Err(_)) | Poll::Pending => None,
+                        }
+                    }
+                    None => None,
+                };
+                let mut core = match shared.lock_core() {
+                    Ok(core) => core,
+                    Err(e) => return Poll::Ready(Err(e)),
+                };
+                let now = shared.now();
+                match core
+                    .conn
+                    .finish_direct_read(direct, filled.unwrap_or(0), now)
+                {
+                    Ok(Some(message)) => {
+                        shared.after_op(core, Some(now));
+                        return Poll::Ready(Ok(message));
+                    }
+                    Ok(None) if filled.is_some_and(|n| n > 0) => {
+                        drop(core);
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        core.conn.stop_receiving();
+                        shared.after_op(core, Some(now));
+                        return Poll::Ready(Err(error));
+                    }
+                }
+                // Nothing read: the ordinary read below reports why
+                // (or registers the waker).
+            }
+        }
+        if reading.buf.len() > READ_BUFFER_MIN {
+            match poll_fill(shared, reading, cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                // The transport wakes us for bytes, the task (through the
+                // waker registered above) for the connection's end.
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        // A read that does not fill the stack buffer is decoded where it
+        // landed: only the bytes the message leaves behind are kept (not
+        // zeroed: `ReadBuf` tracks what the read initialized).
+        let Some(half) = reading.half.as_mut() else {
+            return Poll::Ready(Err(Error::ConnectionClosed));
+        };
+        let mut buf = ReadBuf::uninit(&mut stack);
+        match half.as_mut().poll_read(cx, &mut buf) {
+            Poll::Pending => {
+                // Nothing pending: give the buffer back while we wait.
+                reading.buf = Vec::new();
+                return Poll::Pending;
+            }
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(read_failed(shared, e))),
+            Poll::Ready(Ok(())) => {}
+        }
+        let filled_all = buf.remaining() == 0;
+        let input = buf.filled_mut();
+        if input.is_empty() {
+            return Poll::Ready(Err(end_of_stream(shared)));
+        }
+        let mut core = match shared.lock_core() {
+            Ok(core) => core,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        let now = shared.now();
+        match core.conn.receive(input, now) {
+            Ok((used, message)) => {
+                let rest = &input[used..];
+                reading.buf.clear();
+                reading.buf.extend_from_slice(rest);
+                reading.end = rest.len();
+                if filled_all {
+                    // Reads fill the buffer: the next one gets twice the
+                    // room, on the heap.
+                    reading.buf.resize(READ_BUFFER_MIN * 2, 0);
+                }
+                if let Some(message) = message {
+                    return deliver(shared, core, message, now, !rest.is_empty());
+                }
+            }
+            Err(error) => return fail(shared, core, error, now),
+        }
+    }
+}
+
+/// Returns a message the core gave at `now`. With `more` of the peer's
+/// input already read, the application's replies may share one write
+/// (`batch_writes`).
+fn deliver(
+    shared: &Shared,
+    mut core: MutexGuard<'_, Core>,
+    message: Message,
+    now: Duration,
+    more: bool,
+) -> Poll<Result<Message>> {
+    let closing = matches!(message, Message::Close(_));
+    if more && shared.batch_writes && !closing {
+        core.batching = true;
+        shared.after_op_or_hold(core, Some(now), true);
+    } else if core.batching {
+        shared.end_batch(core, Some(now));
+    } else {
+        shared.after_op(core, Some(now));
+    }
+    Poll::Ready(Ok(message))
+}
+
+/// The core failed the connection at `now` (it queued the Close its code
+/// calls for): this side reads no more.
+fn fail(
+    shared: &Shared,
+    mut core: MutexGuard<'_, Core>,
+    error: Error,
+    now: Duration,
+) -> Poll<Result<Message>> {
+    core.conn.stop_receiving();
+    shared.after_op(core, Some(now));
+    Poll::Ready(Err(error))
+}
+
+/// The peer's stream ended: what the core makes of it.
+fn end_of_stream(shared: &Shared) -> Error {
+    let Ok(mut core) = shared.lock_core() else {
+        return Error::ConnectionFailed;
+    };
+    let now = shared.now();
+    let outcome = core.conn.receive_eof(now);
+    shared.after_op(core, Some(now));
+    outcome.err().unwrap_or(Error::ConnectionClosed)
+}
+
+/// A read failed: the connection is over.
+fn read_failed(shared: &Shared, error: std::io::Error) -> Error {
+    let Ok(mut core) = shared.lock_core() else {
+        return Error::ConnectionFailed;
+    };
+    core.conn.abort();
+    let recorded = core.error.take().unwrap_or(Error::Io(error));
+    core.wake_task();
+    recorded
+}
+
+/// Reads more bytes into the read buffer, grown because reads filled it
+/// (4 KiB on the stack, then 8 KiB, doubling up to 256 KiB). An end of
+/// stream or an error is reported to the core and returned.
+///
+/// Memory follows traffic: when a read finds nothing, the buffer is
+/// given back while the connection waits (the next read goes to the
+/// stack), so an idle connection holds no read buffer at all.
+fn poll_fill(shared: &Shared, reading: &mut Reading, cx: &mut Context<'_>) -> Poll<Result<()>> {
+    let Some(half) = reading.half.as_mut() else {
+        return Poll::Ready(Err(Error::ConnectionClosed));
+    };
+    let mut buf = ReadBuf::new(&mut reading.buf);
+    let polled = half.as_mut().poll_read(cx, &mut buf);
+    let (n, room) = (buf.filled().len(), buf.capacity());
+    match polled {
+        Poll::Pending => {
+            reading.buf = Vec::new();
+            Poll::Pending
+        }
+        Poll::Ready(Ok(())) if n == 0 => Poll::Ready(Err(end_of_stream(shared))),
+        Poll::Ready(Ok(())) => {
+            reading.end = n;
+            if n == room && n < READ_BUFFER_MAX {
+                // Reads fill the buffer: the next one gets twice the room.
+                reading.buf.resize((n * 2).min(READ_BUFFER_MAX), 0);
+            }
+            Poll::Ready(Ok(()))
+        }
+        Poll::Ready(Err(e)) => Poll::Ready(Err(read_failed(shared, e))),
     }
 }
 
