@@ -1,6 +1,9 @@
-//! `frame_decoder_chunked`: the same bytes decoded whole and in
-//! fuzzer-chosen pieces give the same frames, messages, errors and end
-//! states.
+//! `frame_decoder_chunked`: the same bytes decoded whole, in
+//! fuzzer-chosen pieces and one byte at a time give the same frames,
+//! messages, errors and end states. Whole, each complete frame takes the
+//! one-step path (`FrameDecoder::decode_frame`, `MessageAssembler::on_frame`);
+//! one byte at a time, never: so this is also a differential test of that
+//! path against the piece-by-piece one.
 
 use plainws::sansio::decoder::{Decoded, FrameDecoder};
 use plainws::sansio::reader::MessageReader;
@@ -23,8 +26,9 @@ struct Run {
     reader_between_frames: bool,
 }
 
-/// Decodes the same bytes whole and split at fuzzer-chosen points: the
-/// frames, messages, errors and end states must be the same.
+/// Decodes the same bytes whole, split at fuzzer-chosen points and one
+/// byte at a time: the frames, messages, errors and end states must be
+/// the same.
 ///
 /// Input: the setup bytes, then a list of up to 16 piece sizes (a count
 /// byte, then one byte per size), then the stream.
@@ -36,6 +40,12 @@ pub fn frame_decoder_chunked(data: &[u8]) {
     let whole = run_in_pieces(&setup, &[bytes]);
     let split = run_in_pieces(&setup, &pieces(bytes, &sizes));
     assert_eq!(whole, split, "sizes {sizes:?}");
+    let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
+    assert_eq!(
+        whole,
+        run_in_pieces(&setup, &bytewise),
+        "one byte at a time"
+    );
 }
 
 fn run_in_pieces(setup: &Setup, pieces: &[&[u8]]) -> Run {
@@ -55,6 +65,19 @@ fn run_in_pieces(setup: &Setup, pieces: &[&[u8]]) -> Run {
         let mut piece = piece.to_vec();
         let mut at = 0;
         loop {
+            // A whole frame in one step when the piece holds one.
+            match decoder.decode_frame(&mut piece[at..]) {
+                Err(e) => {
+                    run.error = Some(debug(&e));
+                    break 'frames;
+                }
+                Ok(Some((used, header, payload))) => {
+                    at += used;
+                    run.frames.push((header, payload.to_vec()));
+                    continue;
+                }
+                Ok(None) => {}
+            }
             match decoder.decode(&mut piece[at..]) {
                 Err(e) => {
                     run.error = Some(debug(&e));

@@ -27,7 +27,7 @@
 //! | target | oracle |
 //! |---|---|
 //! | `frame_decoder` | agrees with a plain model of RFC 6455 §5 (frames, messages, the first error, byte for byte); limits hold; the decoder never allocates and never hands out more payload than declared; the reader's heap stays proportional to the input, never to declared lengths |
-//! | `frame_decoder_chunked` | the input split at fuzzer-chosen points gives exactly the frames, messages, errors and end state of the whole input |
+//! | `frame_decoder_chunked` | the input split at fuzzer-chosen points, and one byte at a time, gives exactly the frames, messages, errors and end state of the whole input (whole frames take the one-step path, single bytes never do) |
 //! | `frame_roundtrip` | structured frames encode and decode back to themselves, or fail with the error the rules predict |
 //! | `handshake_request` | head found the same in any chunking; parse accepts or returns a documented error; the target splits into raw path, query and authority, and the path is the raw path percent-decoded (checked against a plain model), with no control character; header values are the bytes as sent (obs-text included); what parses re-serializes, with or without one leading empty line, to an equal request and the same accept value; an accepted upgrade has no body, no ambiguous framing and at most one `Origin`; the 101 built for it passes the client's check |
 //! | `handshake_response` | accepts or returns a documented error; what is accepted re-serializes to an equal result |

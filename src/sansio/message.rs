@@ -140,6 +140,50 @@ impl MessageAssembler {
         Ok(())
     }
 
+    /// Takes a whole frame, its payload unmasked: as [`on_header`] then
+    /// [`on_payload`] with all of it, and, for a message in one frame (the
+    /// usual case), in one step: its limits checked, text validated whole
+    /// (RFC 6455 §8.1), the payload copied once into the message.
+    ///
+    /// [`on_header`]: Self::on_header
+    /// [`on_payload`]: Self::on_payload
+    pub fn on_frame(&mut self, header: FrameHeader, payload: &[u8]) -> Result<Option<Message>> {
+        let single = header.fin && header.rsv == 0 && matches!(self.partial, Partial::None);
+        match header.opcode {
+            Opcode::Text if single => {
+                self.start_single(header.payload_len)?;
+                let text = core::str::from_utf8(payload).map_err(|_| Error::InvalidUtf8)?;
+                let mut owned = String::new();
+                owned
+                    .try_reserve_exact(text.len())
+                    .map_err(|_| Error::OutOfMemory(text.len()))?;
+                owned.push_str(text);
+                Ok(Some(Message::Text(owned)))
+            }
+            Opcode::Binary if single => {
+                self.start_single(header.payload_len)?;
+                let mut owned = Vec::new();
+                owned
+                    .try_reserve_exact(payload.len())
+                    .map_err(|_| Error::OutOfMemory(payload.len()))?;
+                owned.extend_from_slice(payload);
+                Ok(Some(Message::Binary(owned)))
+            }
+            _ => {
+                self.on_header(header)?;
+                self.on_payload(payload, true)
+            }
+        }
+    }
+
+    /// A message in one frame of `len` bytes: the limits a first frame
+    /// meets in [`on_header`](Self::on_header).
+    fn start_single(&mut self, len: u64) -> Result<()> {
+        self.size = 0;
+        self.fragments = 0;
+        self.grow(len)
+    }
+
     /// Takes the next unmasked payload piece of the current frame. Returns
     /// a message when this piece completes one.
     pub fn on_payload(&mut self, data: &[u8], frame_end: bool) -> Result<Option<Message>> {
@@ -218,7 +262,10 @@ impl MessageAssembler {
     /// is validated as it is inflated (1007 at the first bad byte).
     fn inflate_piece(&mut self, data: &[u8], last: bool) -> Result<()> {
         let limit = self.max_message_size;
-        let inflater = self.inflater.as_mut().ok_or(Error::ReservedBitsSet)?.get();
+        let Some(inflater) = self.inflater.as_mut() else {
+            return Err(Error::ReservedBitsSet);
+        };
+        let inflater = inflater.get();
         match self.partial {
             Partial::Binary => {
                 inflater.inflate(data, &mut self.binary, limit)?;

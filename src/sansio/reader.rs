@@ -116,6 +116,16 @@ impl MessageReader {
     ) -> Result<(usize, Option<Message>)> {
         let mut used = 0;
         loop {
+            // Whole frames in one step (a trace takes them piece by piece).
+            if self.trace.is_none() {
+                if let Some((n, header, payload)) = self.decoder.decode_frame(&mut input[used..])? {
+                    used += n;
+                    if let Some(message) = self.assembler.on_frame(header, payload)? {
+                        return Ok((used, Some(message)));
+                    }
+                    continue;
+                }
+            }
             let (n, step) = self.decoder.decode(&mut input[used..])?;
             used += n;
             match step {

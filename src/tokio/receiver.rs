@@ -119,8 +119,9 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
             match core.conn.receive(input, now) {
                 Ok((used, message)) => {
                     reading.start += used;
+                    let more = reading.start < reading.end;
+                    reading.plain = !more && !core.batching && core.conn.is_between_frames();
                     if let Some(message) = message {
-                        let more = reading.start < reading.end;
                         return deliver(shared, core, message, now, more);
                     }
                 }
@@ -129,8 +130,11 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
         }
         reading.start = 0;
         reading.end = 0;
+        // The usual case, a small read that starts a frame, reads first and
+        // checks the core once, when the socket answers (`plain`).
+        let plain = reading.plain && reading.buf.len() <= READ_BUFFER_MIN;
         // Ended elsewhere (a timer, a failed write), or done?
-        {
+        if !plain {
             let mut core = match shared.lock_core() {
                 Ok(core) => core,
                 Err(e) => return Poll::Ready(Err(e)),
@@ -144,11 +148,8 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
             // connection after them (the task's timers, a failed
             // write) wakes this `recv`.
             core.set_receiver(cx.waker());
-            if let Some(error) = core.error.take() {
+            if let Some(error) = ended(&mut core) {
                 return Poll::Ready(Err(error));
-            }
-            if core.conn.is_receive_done() || core.ended {
-                return Poll::Ready(Err(Error::ConnectionClosed));
             }
             // Large payloads are read straight into their message.
             if let Some(mut direct) = core.conn.direct_read() {
@@ -207,24 +208,41 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
             return Poll::Ready(Err(Error::ConnectionClosed));
         };
         let mut buf = ReadBuf::uninit(&mut stack);
-        match half.as_mut().poll_read(cx, &mut buf) {
-            Poll::Pending => {
-                // Nothing pending: give the buffer back while we wait.
-                reading.buf = Vec::new();
+        let polled = half.as_mut().poll_read(cx, &mut buf);
+        if polled.is_pending() {
+            // Nothing pending: give the buffer back while we wait.
+            reading.buf = Vec::new();
+            if !plain {
                 return Poll::Pending;
             }
-            Poll::Ready(Err(e)) => return Poll::Ready(Err(read_failed(shared, e))),
-            Poll::Ready(Ok(())) => {}
-        }
-        let filled_all = buf.remaining() == 0;
-        let input = buf.filled_mut();
-        if input.is_empty() {
-            return Poll::Ready(Err(end_of_stream(shared)));
         }
         let mut core = match shared.lock_core() {
             Ok(core) => core,
             Err(e) => return Poll::Ready(Err(e)),
         };
+        if plain {
+            // The checks skipped above, before anything read is used.
+            if polled.is_pending() {
+                core.set_receiver(cx.waker());
+            }
+            if let Some(error) = ended(&mut core) {
+                return Poll::Ready(Err(error));
+            }
+        }
+        match polled {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => {
+                drop(core);
+                return Poll::Ready(Err(read_failed(shared, e)));
+            }
+            Poll::Ready(Ok(())) => {}
+        }
+        let filled_all = buf.remaining() == 0;
+        let input = buf.filled_mut();
+        if input.is_empty() {
+            drop(core);
+            return Poll::Ready(Err(end_of_stream(shared)));
+        }
         let now = shared.now();
         match core.conn.receive(input, now) {
             Ok((used, message)) => {
@@ -232,6 +250,7 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
                 reading.buf.clear();
                 reading.buf.extend_from_slice(rest);
                 reading.end = rest.len();
+                reading.plain = rest.is_empty() && !core.batching && core.conn.is_between_frames();
                 if filled_all {
                     // Reads fill the buffer: the next one gets twice the
                     // room, on the heap.
@@ -244,6 +263,19 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
             Err(error) => return fail(shared, core, error, now),
         }
     }
+}
+
+/// Why this side reads no more, if it does not: an error recorded outside
+/// a `recv` (a timer, a failed write), the core done receiving, or the
+/// transport dropped.
+fn ended(core: &mut Core) -> Option<Error> {
+    if let Some(error) = core.error.take() {
+        return Some(error);
+    }
+    if core.conn.is_receive_done() || core.ended {
+        return Some(Error::ConnectionClosed);
+    }
+    None
 }
 
 /// Returns a message the core gave at `now`. With `more` of the peer's

@@ -184,6 +184,10 @@ pub(crate) struct Reading {
     pub(crate) buf: Vec<u8>,
     pub(crate) start: usize,
     pub(crate) end: usize,
+    /// The last receive used all the input, ended between frames and left
+    /// no batch open: the next read may go to the socket before the core
+    /// is checked (only the receiving half sets these three states).
+    pub(crate) plain: bool,
 }
 
 /// One connection's shared state.
@@ -249,6 +253,7 @@ impl Shared {
                 buf: leftover,
                 start: 0,
                 end,
+                plain: false,
             }),
             unsent: AtomicUsize::new(0),
             senders_waiting: AtomicBool::new(false),

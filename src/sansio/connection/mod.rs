@@ -276,6 +276,12 @@ impl Connection {
         self.close_received || self.failed || self.eof || self.aborted || self.stopped
     }
 
+    /// Whether the input fed so far ends between frames (no partial header
+    /// or payload): the next bytes start a frame.
+    pub fn is_between_frames(&self) -> bool {
+        self.reader.is_between_frames()
+    }
+
     /// Reports that the driver will read no more frames before it ends the
     /// transport (its reader returned an error to the application: an
     /// idle timeout, say, whose Close the peer is not waited for). The
@@ -377,7 +383,7 @@ impl Connection {
     /// it back with [`finish_direct_read`](Self::finish_direct_read)
     /// before calling anything else that receives.
     pub fn direct_read(&mut self) -> Option<DirectRead> {
-        if self.is_receive_done() {
+        if self.is_receive_done() || self.reader.is_between_frames() {
             return None;
         }
         self.reader

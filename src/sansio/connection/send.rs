@@ -60,11 +60,10 @@ impl Connection {
             return self.send_fragment(opcode, payload, true);
         }
         self.start_data_frame(opcode, true)?;
-        let deflater = self
-            .deflater
-            .as_mut()
-            .ok_or(Error::NotAllowed("permessage-deflate is off"))?
-            .get();
+        let Some(deflater) = self.deflater.as_mut() else {
+            return Err(Error::NotAllowed("permessage-deflate is off"));
+        };
+        let deflater = deflater.get();
         // RFC 7692 §7.2.1: compress, end with a sync flush, drop the
         // trailing 00 00 ff ff; RSV1 marks the first (here, only) frame.
         let mut compressed = core::mem::take(&mut self.compressed);
