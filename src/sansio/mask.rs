@@ -43,9 +43,13 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
 /// The key as seen from byte `offset` of the payload.
 #[inline]
 pub fn rotate_key(key: [u8; 4], offset: usize) -> [u8; 4] {
-    let mut rotated = key;
-    rotated.rotate_left(offset & 3);
-    rotated
+    let [a, b, c, d] = key;
+    match offset & 3 {
+        0 => key,
+        1 => [b, c, d, a],
+        2 => [c, d, a, b],
+        _ => [d, a, b, c],
+    }
 }
 
 /// The reference: one byte at a time, straight from the RFC's formula.

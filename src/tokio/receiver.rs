@@ -6,7 +6,7 @@
 //! dropped at any point loses nothing, and the next one goes on where it
 //! stopped.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::mem::MaybeUninit;
 use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
@@ -72,8 +72,8 @@ impl Receiver {
     /// it is guaranteed that no bytes were lost and no message was
     /// received: the bytes read so far and the half-decoded frame stay in
     /// the connection, and the next `recv` continues from them.
-    pub async fn recv(&mut self) -> Result<Message> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    pub fn recv(&mut self) -> impl Future<Output = Result<Message>> {
+        poll_fn(move |cx| self.poll_recv(cx))
     }
 
     /// Polls for the next message (the poll form of [`recv`](Self::recv),
@@ -289,13 +289,17 @@ fn deliver(
     more: bool,
 ) -> Poll<Result<Message>> {
     let closing = matches!(message, Message::Close(_));
+    // Of the messages, only the peer's Close brings a deadline earlier
+    // (the close timeout starts). The others only move the idle and
+    // keepalive deadlines later, which the task finds when it wakes.
+    let moved = if closing { Some(now) } else { None };
     if more && shared.batch_writes && !closing {
         core.batching = true;
-        shared.after_op_or_hold(core, Some(now), true);
+        shared.after_op_or_hold(core, moved, true);
     } else if core.batching {
-        shared.end_batch(core, Some(now));
+        shared.end_batch(core, moved);
     } else {
-        shared.after_op(core, Some(now));
+        shared.after_op(core, moved);
     }
     Poll::Ready(Ok(message))
 }

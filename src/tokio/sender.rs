@@ -86,42 +86,46 @@ impl Sender {
 
     /// Runs `op` on the core once the queue has room (and, for data, the
     /// data channel is free), then writes what it encoded.
-    async fn run(&self, kind: Kind, op: impl FnOnce(&mut Connection) -> Result<()>) -> Result<()> {
-        self.run_or_large(kind, None, op).await
+    fn run(
+        &self,
+        kind: Kind,
+        op: impl FnOnce(&mut Connection) -> Result<()>,
+    ) -> impl Future<Output = Result<()>> {
+        self.run_or_large(kind, None, op)
     }
 
     /// As [`run`](Self::run), for an operation given the time (a Close
     /// starts the close timeout): the clock is read when `op` runs.
-    async fn run_at(
+    fn run_at(
         &self,
         kind: Kind,
         op: impl FnOnce(&mut Connection, Duration) -> Result<()>,
-    ) -> Result<()> {
+    ) -> impl Future<Output = Result<()>> {
         let op: Op<fn(&mut Connection) -> Result<()>, _> = Op::Timed(op);
-        self.run_op(kind, None, op).await
+        self.run_op(kind, None, op)
     }
 
     /// As [`run`](Self::run); a large frame (`large`: opcode, payload, fin)
     /// is written from the caller's buffer when it can be (see
     /// `Shared::send_large`), else `op` queues it.
-    async fn run_or_large(
+    fn run_or_large(
         &self,
         kind: Kind,
         large: Option<(Opcode, &[u8], bool)>,
         op: impl FnOnce(&mut Connection) -> Result<()>,
-    ) -> Result<()> {
+    ) -> impl Future<Output = Result<()>> {
         let op: Op<_, fn(&mut Connection, Duration) -> Result<()>> = Op::Untimed(op);
-        self.run_op(kind, large, op).await
+        self.run_op(kind, large, op)
     }
 
     /// What [`run`](Self::run), [`run_at`](Self::run_at) and
     /// [`run_or_large`](Self::run_or_large) share.
-    async fn run_op<U, T>(
+    fn run_op<U, T>(
         &self,
         kind: Kind,
         large: Option<(Opcode, &[u8], bool)>,
         op: Op<U, T>,
-    ) -> Result<()>
+    ) -> impl Future<Output = Result<()>>
     where
         U: FnOnce(&mut Connection) -> Result<()>,
         T: FnOnce(&mut Connection, Duration) -> Result<()>,
@@ -131,7 +135,7 @@ impl Sender {
         // `write_timeout` (the wait for room in the queue is bounded by
         // the task: a write that stalls that long fails the connection).
         let mut channel_wait: Option<Pin<Box<Sleep>>> = None;
-        poll_fn(|cx| {
+        poll_fn(move |cx| {
             let mut core = self.shared.lock_core()?;
             let open = !core.ended && !core.conn.is_finished();
             if open {
@@ -179,7 +183,6 @@ impl Sender {
             self.shared.after_op_or_hold(core, now, kind == Kind::Data);
             Poll::Ready(result)
         })
-        .await
     }
 
     /// Sends any [`Message`]: data in one frame, Ping and Pong as control
@@ -197,18 +200,16 @@ impl Sender {
 
     /// Sends a text message in one frame (compressed when permessage-
     /// deflate was negotiated).
-    pub async fn send_text(&self, text: &str) -> Result<()> {
+    pub fn send_text(&self, text: &str) -> impl Future<Output = Result<()>> {
         let large = self.large(Opcode::Text, text.as_bytes(), true, false);
-        self.run_or_large(Kind::Data, large, |conn| conn.send_text(text))
-            .await
+        self.run_or_large(Kind::Data, large, move |conn| conn.send_text(text))
     }
 
     /// Sends a binary message in one frame (compressed when permessage-
     /// deflate was negotiated).
-    pub async fn send_binary(&self, data: &[u8]) -> Result<()> {
+    pub fn send_binary(&self, data: &[u8]) -> impl Future<Output = Result<()>> {
         let large = self.large(Opcode::Binary, data, true, false);
-        self.run_or_large(Kind::Data, large, |conn| conn.send_binary(data))
-            .await
+        self.run_or_large(Kind::Data, large, move |conn| conn.send_binary(data))
     }
 
     /// Whether a frame goes out from the caller's buffer (a server's

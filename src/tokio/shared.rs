@@ -284,10 +284,12 @@ impl Shared {
 
     // A poisoned lock means a panic mid-operation: the stream may hold half
     // a frame, so the connection is failed, never a panic.
+    #[inline]
     pub(crate) fn lock_core(&self) -> Result<MutexGuard<'_, Core>> {
         self.core.lock().map_err(|_| Error::ConnectionFailed)
     }
 
+    #[inline]
     pub(crate) fn lock_reading(&self) -> Result<MutexGuard<'_, Reading>> {
         self.reading.lock().map_err(|_| Error::ConnectionFailed)
     }
@@ -310,10 +312,11 @@ impl Shared {
     /// came earlier (a Close sent or received starts the close timeout),
     /// then writes what the operation queued.
     ///
-    /// `now` is the time the operation was given. Only such operations
-    /// (bytes received, a Close sent, the end of the peer's stream) move
-    /// the core's deadlines; one given no time (a frame queued: `None`)
-    /// cannot, and costs no clock read.
+    /// `now` is the time the operation was given, when it may have brought
+    /// a deadline earlier (a Close sent or received, the end of the peer's
+    /// stream, a failure); `None` when it cannot have: a frame queued, or
+    /// a data message received (which only moves the idle and keepalive
+    /// deadlines later: the task finds them when it wakes).
     pub(crate) fn after_op(&self, core: MutexGuard<'_, Core>, now: Option<Duration>) {
         self.after_op_or_hold(core, now, false);
     }

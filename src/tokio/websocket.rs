@@ -83,8 +83,8 @@ impl WebSocket {
     }
 
     /// Receives the next message (see [`Receiver::recv`]; cancel safe).
-    pub async fn recv(&mut self) -> Result<Message> {
-        self.receiver.recv().await
+    pub fn recv(&mut self) -> impl Future<Output = Result<Message>> {
+        self.receiver.recv()
     }
 
     /// Sends any message (see [`Sender::send`]).
@@ -93,13 +93,13 @@ impl WebSocket {
     }
 
     /// Sends a text message.
-    pub async fn send_text(&self, text: &str) -> Result<()> {
-        self.sender.send_text(text).await
+    pub fn send_text(&self, text: &str) -> impl Future<Output = Result<()>> {
+        self.sender.send_text(text)
     }
 
     /// Sends a binary message.
-    pub async fn send_binary(&self, data: &[u8]) -> Result<()> {
-        self.sender.send_binary(data).await
+    pub fn send_binary(&self, data: &[u8]) -> impl Future<Output = Result<()>> {
+        self.sender.send_binary(data)
     }
 
     /// Sends a Ping.
