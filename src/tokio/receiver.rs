@@ -114,18 +114,18 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
                 Ok(core) => core,
                 Err(e) => return Poll::Ready(Err(e)),
             };
-            let now = shared.now();
             let input = &mut reading.buf[reading.start..reading.end];
-            match core.conn.receive(input, now) {
+            let (received, read_at) = receive(shared, &mut core, input);
+            match received {
                 Ok((used, message)) => {
                     reading.start += used;
                     let more = reading.start < reading.end;
                     reading.plain = !more && !core.batching && core.conn.is_between_frames();
                     if let Some(message) = message {
-                        return deliver(shared, core, message, now, more);
+                        return deliver(shared, core, message, read_at, more);
                     }
                 }
-                Err(error) => return fail(shared, core, error, now),
+                Err(error) => return fail(shared, core, error, read_at),
             }
         }
         reading.start = 0;
@@ -243,8 +243,8 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
             drop(core);
             return Poll::Ready(Err(end_of_stream(shared)));
         }
-        let now = shared.now();
-        match core.conn.receive(input, now) {
+        let (received, read_at) = receive(shared, &mut core, input);
+        match received {
             Ok((used, message)) => {
                 let rest = &input[used..];
                 reading.buf.clear();
@@ -257,10 +257,10 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
                     reading.buf.resize(READ_BUFFER_MIN * 2, 0);
                 }
                 if let Some(message) = message {
-                    return deliver(shared, core, message, now, !rest.is_empty());
+                    return deliver(shared, core, message, read_at, !rest.is_empty());
                 }
             }
-            Err(error) => return fail(shared, core, error, now),
+            Err(error) => return fail(shared, core, error, read_at),
         }
     }
 }
@@ -278,21 +278,37 @@ fn ended(core: &mut Core) -> Option<Error> {
     None
 }
 
-/// Returns a message the core gave at `now`. With `more` of the peer's
-/// input already read, the application's replies may share one write
-/// (`batch_writes`).
+/// Feeds `input` to the core; the clock is read only if the core asks for
+/// the time (see `Connection::receive_with_clock`), and returned with
+/// the outcome.
+fn receive(
+    shared: &Shared,
+    core: &mut Core,
+    input: &mut [u8],
+) -> (Result<(usize, Option<Message>)>, Option<Duration>) {
+    let mut read_at = None;
+    let received = core
+        .conn
+        .receive_with_clock(input, &mut || *read_at.get_or_insert_with(|| shared.now()));
+    (received, read_at)
+}
+
+/// Returns a message the core gave, having read the clock at `read_at`
+/// if it needed the time. With `more` of the peer's input already read,
+/// the application's replies may share one write (`batch_writes`).
 fn deliver(
     shared: &Shared,
     mut core: MutexGuard<'_, Core>,
     message: Message,
-    now: Duration,
+    read_at: Option<Duration>,
     more: bool,
 ) -> Poll<Result<Message>> {
     let closing = matches!(message, Message::Close(_));
     // Of the messages, only the peer's Close brings a deadline earlier
-    // (the close timeout starts). The others only move the idle and
-    // keepalive deadlines later, which the task finds when it wakes.
-    let moved = if closing { Some(now) } else { None };
+    // (the close timeout starts, and the core read the clock for it). The
+    // others only move the idle and keepalive deadlines later, which the
+    // task finds when it wakes.
+    let moved = if closing { read_at } else { None };
     if more && shared.batch_writes && !closing {
         core.batching = true;
         shared.after_op_or_hold(core, moved, true);
@@ -304,15 +320,17 @@ fn deliver(
     Poll::Ready(Ok(message))
 }
 
-/// The core failed the connection at `now` (it queued the Close its code
-/// calls for): this side reads no more.
+/// The core failed the connection (it queued the Close its code calls
+/// for, reading the clock at `read_at` to start the close timeout): this
+/// side reads no more.
 fn fail(
     shared: &Shared,
     mut core: MutexGuard<'_, Core>,
     error: Error,
-    now: Duration,
+    read_at: Option<Duration>,
 ) -> Poll<Result<Message>> {
     core.conn.stop_receiving();
+    let now = read_at.unwrap_or_else(|| shared.now());
     shared.after_op(core, Some(now));
     Poll::Ready(Err(error))
 }

@@ -305,11 +305,25 @@ impl Connection {
     /// `now` is when the bytes arrived: the idle and keepalive clocks
     /// restart, and a Close in them starts the close timeout.
     pub fn receive(&mut self, input: &mut [u8], now: Duration) -> Result<(usize, Option<Message>)> {
+        self.receive_with_clock(input, &mut || now)
+    }
+
+    /// As [`receive`](Self::receive), with the time read from `clock` only
+    /// when a rule needs it: bytes restart the idle and keepalive clocks
+    /// (when either is configured), and the peer's Close or a violation
+    /// starts the close timeout. With neither idle timeout nor keepalive,
+    /// data messages need no time at all, so a driver whose clock read
+    /// costs as much as a small message's decoding reads it only then.
+    pub fn receive_with_clock(
+        &mut self,
+        input: &mut [u8],
+        clock: &mut dyn FnMut() -> Duration,
+    ) -> Result<(usize, Option<Message>)> {
         if self.is_receive_done() {
             return Ok((input.len(), None));
         }
-        if !input.is_empty() {
-            self.timers.on_activity(now);
+        if !input.is_empty() && self.timers.track_activity() {
+            self.timers.on_activity(clock());
         }
         let outcome = match self.config.tracer.clone() {
             Some(tracer) => self.reader.read_traced(input, &mut |frame| {
@@ -319,18 +333,15 @@ impl Connection {
             }),
             None => self.reader.read(input),
         };
-        match outcome {
-            Ok((used, Some(message))) => {
-                self.on_message(&message, now);
-                Ok((used, Some(message)))
-            }
-            Ok((used, None)) => Ok((used, None)),
-            Err(error) => Err(self.fail(error, now)),
+        if let Ok((_, Some(message))) = &outcome {
+            self.on_message(message, clock);
         }
+        outcome.map_err(|error| self.fail(error, clock()))
     }
 
-    /// Acts on a received message as the protocol requires.
-    fn on_message(&mut self, message: &Message, now: Duration) {
+    /// Acts on a received message as the protocol requires (`clock` read
+    /// only for a Close).
+    fn on_message(&mut self, message: &Message, clock: &mut dyn FnMut() -> Duration) {
         match message {
             // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a
             // Pong frame in response, unless it already received a Close
@@ -338,6 +349,7 @@ impl Connection {
             Message::Ping(payload) => self.queue_control(Opcode::Pong, payload),
             Message::Pong(_) => self.timers.on_pong(),
             Message::Close(frame) => {
+                let now = clock();
                 self.close_received = true;
                 self.timers.on_close_step(now);
                 if self.close_sent {
@@ -404,7 +416,7 @@ impl Connection {
         }
         match self.reader.end_direct_read(read, filled) {
             Ok(Some(message)) => {
-                self.on_message(&message, now);
+                self.on_message(&message, &mut || now);
                 Ok(Some(message))
             }
             Ok(None) => Ok(None),

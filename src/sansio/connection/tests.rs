@@ -473,6 +473,49 @@ fn an_idle_connection_is_closed_with_1001() {
     assert_eq!(server.state(), State::CloseSent);
 }
 
+/// `receive_with_clock` with a clock that counts its reads.
+fn receive_counting_reads(connection: &mut Connection, mut bytes: Vec<u8>, now: Duration) -> usize {
+    let mut reads = 0;
+    let mut at = 0;
+    let mut clock = || {
+        reads += 1;
+        now
+    };
+    while at < bytes.len() {
+        let (used, _) = connection
+            .receive_with_clock(&mut bytes[at..], &mut clock)
+            .unwrap_or((bytes.len() - at, None));
+        at += used;
+    }
+    reads
+}
+
+#[test]
+fn the_clock_is_read_only_when_a_rule_needs_the_time() {
+    // No idle timeout, no keepalive: data and control frames need no time.
+    let mut quiet = server();
+    let mut frames = from_client(Opcode::Text, b"a", true);
+    frames.extend(from_client(Opcode::Binary, b"b", true));
+    frames.extend(from_client(Opcode::Ping, b"p", true));
+    assert_eq!(receive_counting_reads(&mut quiet, frames, S(3)), 0);
+    // The peer's Close starts the close timeout at the time read for it.
+    let close = from_client(Opcode::Close, &close_payload(1000, ""), true);
+    assert_eq!(receive_counting_reads(&mut quiet, close, S(7)), 1);
+    assert_eq!(quiet.close_deadline(), Some(S(12)));
+
+    // A violation starts it too.
+    let mut failing = server();
+    let bad = from_client(Opcode::Text, b"\xff", true);
+    assert_eq!(receive_counting_reads(&mut failing, bad, S(4)), 1);
+    assert_eq!(failing.close_deadline(), Some(S(9)));
+
+    // With an idle timeout, any bytes restart its clock.
+    let mut idle = Connection::server(Config::default().idle_timeout(S(60)));
+    let text = from_client(Opcode::Text, b"x", true);
+    assert_eq!(receive_counting_reads(&mut idle, text, S(30)), 1);
+    assert_eq!(idle.poll_timeout(S(31)), Some(S(90)));
+}
+
 #[test]
 fn end_of_stream_without_a_close_is_abnormal() {
     let mut server = server();

@@ -35,6 +35,13 @@ impl Timers {
         }
     }
 
+    /// Whether the time bytes arrive matters: an idle timeout or keepalive
+    /// is configured (without either, [`on_activity`](Self::on_activity)
+    /// would record a time nothing reads).
+    pub(super) fn track_activity(&self) -> bool {
+        self.idle_timeout.is_some() || self.keepalive.is_some()
+    }
+
     /// Bytes arrived at `now`: the peer is alive, as a Pong would show.
     pub(super) fn on_activity(&mut self, now: Duration) {
         self.last_activity = Some(now);
