@@ -93,8 +93,9 @@ impl Receiver {
             if self.start < self.end {
                 let outcome = {
                     let mut core = self.shared.lock_core()?;
+                    // The clock is read only if a rule needs the time.
                     core.conn
-                        .receive(&mut self.buf[self.start..self.end], now())
+                        .receive_with_clock(&mut self.buf[self.start..self.end], &mut now)
                 };
                 match outcome {
                     Ok((used, message)) => {
