@@ -152,22 +152,13 @@ impl MessageAssembler {
         match header.opcode {
             Opcode::Text if single => {
                 self.start_single(header.payload_len)?;
-                let text = core::str::from_utf8(payload).map_err(|_| Error::InvalidUtf8)?;
-                let mut owned = String::new();
-                owned
-                    .try_reserve_exact(text.len())
-                    .map_err(|_| Error::OutOfMemory(text.len()))?;
-                owned.push_str(text);
-                Ok(Some(Message::Text(owned)))
+                let text =
+                    String::from_utf8(owned_copy(payload)?).map_err(|_| Error::InvalidUtf8)?;
+                Ok(Some(Message::Text(text)))
             }
             Opcode::Binary if single => {
                 self.start_single(header.payload_len)?;
-                let mut owned = Vec::new();
-                owned
-                    .try_reserve_exact(payload.len())
-                    .map_err(|_| Error::OutOfMemory(payload.len()))?;
-                owned.extend_from_slice(payload);
-                Ok(Some(Message::Binary(owned)))
+                Ok(Some(Message::Binary(owned_copy(payload)?)))
             }
             _ => {
                 self.on_header(header)?;
@@ -346,6 +337,17 @@ impl MessageAssembler {
         }
         Ok(())
     }
+}
+
+/// `bytes` copied into a message of their own; a failed allocation fails
+/// the connection (1009), not the process.
+fn owned_copy(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut owned = Vec::new();
+    owned
+        .try_reserve_exact(bytes.len())
+        .map_err(|_| Error::OutOfMemory(bytes.len()))?;
+    owned.extend_from_slice(bytes);
+    Ok(owned)
 }
 
 #[cfg(test)]
