@@ -436,6 +436,49 @@ async fn an_idle_connection_is_closed_by_the_task() {
     }
 }
 
+/// After a message read whole, `recv` reads before it checks the core (one
+/// lock per read); what the task ends meanwhile must still end that `recv`,
+/// though it is polled by another task than the one the core last saw.
+#[tokio::test]
+async fn a_recv_waiting_after_messages_still_ends_at_the_idle_timeout() {
+    let (mut server, client) = pair(
+        // The close timeout well past the bound below: only the wake-up
+        // for the idle timeout can end the `recv` in time.
+        Config::default()
+            .idle_timeout(Duration::from_millis(150))
+            .close_timeout(Duration::from_secs(30)),
+        Config::default(),
+        4 << 10,
+        false,
+    )
+    .await;
+    // One message per read: each leaves the receiver between frames.
+    for i in 0..3 {
+        client.send_text(&format!("m{i}")).await.expect("send");
+        let got = server.recv().await.expect("a message");
+        assert_eq!(got, Message::Text(format!("m{i}")));
+    }
+    let waiting = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let ended = timeout(Duration::from_secs(3), server.recv())
+            .await
+            .expect("the idle timeout ends the recv of another task");
+        (ended, started.elapsed(), server)
+    });
+    let (ended, waited, mut server) = waiting.await.expect("the waiting task");
+    // Woken by the task at the idle timeout, not found by a later poll.
+    assert!(waited < Duration::from_secs(2), "woken after {waited:?}");
+    assert!(
+        matches!(ended, Err(Error::Timeout("idle timeout"))),
+        "{ended:?}"
+    );
+    assert!(
+        matches!(server.recv().await, Err(Error::ConnectionClosed)),
+        "and nothing after it"
+    );
+    drop(client);
+}
+
 #[tokio::test]
 async fn a_close_the_peer_never_answers_times_out() {
     let (server, client) = pair(

@@ -457,6 +457,45 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_frame_gives_what_its_pieces_give() {
+        let mut a = MessageAssembler::new(10, 100);
+        assert_eq!(
+            a.on_frame(header(Opcode::Text, true, 2), "é".as_bytes())
+                .unwrap(),
+            Some(Message::Text("é".into()))
+        );
+        assert_eq!(
+            a.on_frame(header(Opcode::Binary, true, 2), &[1, 2])
+                .unwrap(),
+            Some(Message::Binary(vec![1, 2]))
+        );
+        // A first fragment, a Ping between, the last fragment.
+        assert_eq!(
+            a.on_frame(header(Opcode::Text, false, 1), b"a").unwrap(),
+            None
+        );
+        assert_eq!(
+            a.on_frame(header(Opcode::Ping, true, 1), b"p").unwrap(),
+            Some(Message::Ping(b"p".to_vec()))
+        );
+        assert_eq!(
+            a.on_frame(header(Opcode::Continuation, true, 1), b"b")
+                .unwrap(),
+            Some(Message::Text("ab".into()))
+        );
+        // The limits and UTF-8 hold in one step too.
+        assert!(matches!(
+            a.on_frame(header(Opcode::Binary, true, 11), &[0; 11]),
+            Err(Error::MessageTooLarge { len: 11, limit: 10 })
+        ));
+        let mut b = MessageAssembler::new(10, 100);
+        assert!(matches!(
+            b.on_frame(header(Opcode::Text, true, 2), b"\xc3("),
+            Err(Error::InvalidUtf8)
+        ));
+    }
+
+    #[test]
     fn close_payload_is_parsed_and_checked() {
         let mut a = MessageAssembler::new(100, 10);
         assert_eq!(

@@ -277,3 +277,69 @@ fn needs_more_for_a_partial_header_and_keeps_it() {
     assert_eq!(used, 5);
     assert!(matches!(step, Decoded::Header(h) if h.payload_len == 300));
 }
+
+#[test]
+fn a_whole_frame_decodes_in_one_step_as_in_pieces() {
+    let mut bytes = encode(Opcode::Text, true, b"Hello", Some(KEY));
+    let len = bytes.len();
+    bytes.extend(encode(Opcode::Binary, false, &[7; 300], Some(KEY)));
+    let mut decoder = FrameDecoder::new(Role::Server, 1 << 20);
+    let (used, header, payload) = decoder
+        .decode_frame(&mut bytes)
+        .expect("valid")
+        .expect("the first frame is all there");
+    assert_eq!(
+        (used, header.opcode, payload),
+        (len, Opcode::Text, &b"Hello"[..])
+    );
+    assert!(decoder.is_between_frames() && !decoder.in_message());
+    // The second frame less its last byte: not all there, nothing used.
+    let last = bytes.len() - 1;
+    assert!(
+        decoder
+            .decode_frame(&mut bytes[len..last])
+            .expect("valid")
+            .is_none()
+    );
+    assert!(decoder.is_between_frames());
+    let (_, header, payload) = decoder
+        .decode_frame(&mut bytes[len..])
+        .expect("valid")
+        .expect("whole");
+    assert_eq!((header.fin, payload), (false, &[7; 300][..]));
+    assert!(
+        decoder.in_message(),
+        "a fragment without FIN opens a message"
+    );
+    // Inside a frame it declines, and `decode` goes on piece by piece.
+    let mut frame = encode(Opcode::Continuation, true, b"abc", Some(KEY));
+    decoder.decode(&mut frame[..3]).expect("valid header start");
+    decoder
+        .decode(&mut frame[3..7])
+        .expect("the rest of the header");
+    assert!(
+        decoder
+            .decode_frame(&mut frame[7..])
+            .expect("valid")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_whole_frame_fails_as_its_header_does_in_pieces() {
+    let role = Role::Server;
+    let cases = [
+        encode(Opcode::Text, true, b"x", None),
+        encode(Opcode::Ping, false, b"x", Some(KEY)),
+        encode(Opcode::Continuation, true, b"x", Some(KEY)),
+        encode(Opcode::Binary, true, &[0; 200], Some(KEY)),
+    ];
+    for bytes in cases {
+        let whole = FrameDecoder::new(role, 100)
+            .decode_frame(&mut bytes.clone())
+            .map(|_| ());
+        let pieces = decode_all(role, 100, &bytes, 1).map(|_| ());
+        assert_eq!(format!("{whole:?}"), format!("{pieces:?}"), "{bytes:02x?}");
+        assert!(whole.is_err());
+    }
+}
