@@ -127,9 +127,7 @@ impl FrameDecoder {
         if let Some(key) = header.mask {
             apply_mask(payload, key, 0);
         }
-        if !header.opcode.is_control() {
-            self.in_message = !header.fin;
-        }
+        self.track_message(&header);
         Ok(Some((end, header, payload)))
     }
 
@@ -205,10 +203,16 @@ impl FrameDecoder {
     }
 
     fn start_payload(&mut self, header: FrameHeader) {
+        self.track_message(&header);
+        self.current = Some(CurrentFrame { header, done: 0 });
+    }
+
+    /// A data frame without FIN opens a message, one with FIN ends it
+    /// (§5.4); control frames between fragments change nothing.
+    fn track_message(&mut self, header: &FrameHeader) {
         if !header.opcode.is_control() {
             self.in_message = !header.fin;
         }
-        self.current = Some(CurrentFrame { header, done: 0 });
     }
 
     /// Parses and validates a header from the start of `bytes`; `None` if

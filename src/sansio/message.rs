@@ -122,15 +122,13 @@ impl MessageAssembler {
                 } else {
                     Partial::Binary
                 };
-                self.size = 0;
-                self.fragments = 0;
                 // RFC 7692 §6: RSV1 on the first frame marks a compressed
                 // message (the decoder allows it only once negotiated).
                 self.compressed = header.rsv & RSV1 != 0;
                 if self.compressed && self.inflater.is_none() {
                     return Err(Error::ReservedBitsSet);
                 }
-                self.grow(header.payload_len)?;
+                self.start_message(header.payload_len)?;
             }
             // The decoder has already checked that a message is under way.
             Opcode::Continuation => self.grow(header.payload_len)?,
@@ -151,13 +149,13 @@ impl MessageAssembler {
         let single = header.fin && header.rsv == 0 && matches!(self.partial, Partial::None);
         match header.opcode {
             Opcode::Text if single => {
-                self.start_single(header.payload_len)?;
+                self.start_message(header.payload_len)?;
                 let text =
                     String::from_utf8(owned_copy(payload)?).map_err(|_| Error::InvalidUtf8)?;
                 Ok(Some(Message::Text(text)))
             }
             Opcode::Binary if single => {
-                self.start_single(header.payload_len)?;
+                self.start_message(header.payload_len)?;
                 Ok(Some(Message::Binary(owned_copy(payload)?)))
             }
             _ => {
@@ -167,9 +165,9 @@ impl MessageAssembler {
         }
     }
 
-    /// A message in one frame of `len` bytes: the limits a first frame
-    /// meets in [`on_header`](Self::on_header).
-    fn start_single(&mut self, len: u64) -> Result<()> {
+    /// A data message starts with a first frame of `len` bytes: its size
+    /// and fragment count start over, within the limits.
+    fn start_message(&mut self, len: u64) -> Result<()> {
         self.size = 0;
         self.fragments = 0;
         self.grow(len)

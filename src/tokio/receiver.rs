@@ -120,7 +120,7 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
                 Ok((used, message)) => {
                     reading.start += used;
                     let more = reading.start < reading.end;
-                    reading.plain = !more && !core.batching && core.conn.is_between_frames();
+                    reading.plain = may_read_first(&core, more);
                     if let Some(message) = message {
                         return deliver(shared, core, message, read_at, more);
                     }
@@ -250,7 +250,7 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
                 reading.buf.clear();
                 reading.buf.extend_from_slice(rest);
                 reading.end = rest.len();
-                reading.plain = rest.is_empty() && !core.batching && core.conn.is_between_frames();
+                reading.plain = may_read_first(&core, !rest.is_empty());
                 if filled_all {
                     // Reads fill the buffer: the next one gets twice the
                     // room, on the heap.
@@ -263,6 +263,13 @@ fn poll_message(shared: &Shared, cx: &mut Context<'_>) -> Poll<Result<Message>> 
             Err(error) => return fail(shared, core, error, read_at),
         }
     }
+}
+
+/// After a receive: whether the next read may go to the socket before the
+/// core is checked (`Reading::plain`). Only when the input was all used
+/// (`more` is false), it ended between frames, and no batch is open.
+fn may_read_first(core: &Core, more: bool) -> bool {
+    !more && !core.batching && core.conn.is_between_frames()
 }
 
 /// Why this side reads no more, if it does not: an error recorded outside

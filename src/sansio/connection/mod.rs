@@ -395,7 +395,7 @@ impl Connection {
     /// it back with [`finish_direct_read`](Self::finish_direct_read)
     /// before calling anything else that receives.
     pub fn direct_read(&mut self) -> Option<DirectRead> {
-        if self.is_receive_done() || self.reader.is_between_frames() {
+        if self.is_receive_done() {
             return None;
         }
         self.reader
